@@ -1,0 +1,159 @@
+"""Haven's configuration classes.
+
+Every setting can come from the environment; the README documents each one.
+``create_app`` picks a class by ``HAVEN_ENV`` (development, production, test)
+unless a config object or mapping is passed in.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("HAVEN_INSTANCE_DIR", BASE_DIR / "instance"))
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def _development_secret_key() -> str:
+    """Generate a secret key once and keep it in ``instance/`` (development only)."""
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    ENV_NAME = "base"
+    SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
+    DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'haven.db'}"
+    SQL_ECHO = False
+
+    # Socket.IO: a message queue (redis://...) lets several processes share live chat.
+    SOCKETIO_MESSAGE_QUEUE = os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None
+    SOCKETIO_ASYNC_MODE = os.environ.get("SOCKETIO_ASYNC_MODE") or None
+    # Origins allowed to open a socket; empty means "this site's own origin only".
+    SOCKETIO_ALLOWED_ORIGINS = [
+        o.strip() for o in os.environ.get("SOCKETIO_ALLOWED_ORIGINS", "").split(",") if o.strip()
+    ]
+    SOCKETIO_MAX_FRAME_BYTES = 64 * 1024
+
+    # Rate limits (Flask-Limiter for HTTP, the same storage for socket events).
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_HEADERS_ENABLED = False
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per 5 minutes")
+    SIGNUP_RATE_LIMIT = os.environ.get("SIGNUP_RATE_LIMIT", "5 per hour")
+    RECOVERY_RATE_LIMIT = os.environ.get("RECOVERY_RATE_LIMIT", "5 per 15 minutes")
+    CHAT_RATE_LIMIT = os.environ.get("CHAT_RATE_LIMIT", "5 per 10 seconds")
+    POST_RATE_LIMIT = os.environ.get("POST_RATE_LIMIT", "10 per minute")
+    PSEUDONYM_CHANGE_RATE_LIMIT = os.environ.get("PSEUDONYM_CHANGE_RATE_LIMIT", "2 per day")
+    # Addresses are only ever kept as a keyed hash whose key rotates this often.
+    ADDRESS_HASH_ROTATION = timedelta(hours=_env_int("ADDRESS_HASH_ROTATION_HOURS", 24))
+
+    # Sessions are kept on the server; the cookie holds only an opaque random id.
+    SESSION_IDLE_TIMEOUT = timedelta(minutes=_env_int("SESSION_IDLE_MINUTES", 30))
+    SESSION_MAX_AGE = timedelta(hours=_env_int("SESSION_MAX_HOURS", 12))
+    SESSION_COOKIE_NAME = "haven_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_ME_ENABLED = _env_bool("REMEMBER_ME_ENABLED", False)
+    REMEMBER_COOKIE_DURATION = timedelta(days=_env_int("REMEMBER_DAYS", 14))
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+
+    # Request limits: a message is at most 20,000 characters; forms stay far below this.
+    MAX_CONTENT_LENGTH = 256 * 1024
+    MAX_FORM_MEMORY_SIZE = 256 * 1024
+    WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the (server-side) session
+
+    # Argon2id cost; unset means argon2-cffi's recommended defaults.
+    ARGON2_TIME_COST = _env_int("ARGON2_TIME_COST", 0) or None
+    ARGON2_MEMORY_KIB = _env_int("ARGON2_MEMORY_KIB", 0) or None
+
+    # Community rules.
+    NEW_MEMBER_HELD_POSTS = _env_int("NEW_MEMBER_HELD_POSTS", 2)
+    FLAGS_TO_HIDE = _env_int("FLAGS_TO_HIDE", 3)
+    MODERATOR_REAUTH_HOURS = _env_int("MODERATOR_REAUTH_HOURS", 12)
+    REQUIRE_MODERATOR_TOTP = _env_bool("REQUIRE_MODERATOR_TOTP", True)
+    THREADS_PER_PAGE = 25
+    POSTS_PER_PAGE = 100
+    MAX_THREAD_DEPTH = 6
+    CHAT_HISTORY = 50
+
+    # Safety.
+    QUICK_EXIT_URL = os.environ.get("QUICK_EXIT_URL", "https://www.bbc.co.uk/weather")
+    CRISIS_LINES = os.environ.get(
+        "CRISIS_LINES",
+        "International|Find a helpline near you|https://findahelpline.com;"
+        "United States|988 Suicide & Crisis Lifeline: call or text 988|tel:988;"
+        "United Kingdom|Samaritans: call 116 123|tel:116123",
+    )
+    TRUST_PROXY_HOPS = _env_int("TRUST_PROXY_HOPS", 0)
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+
+    def __init__(self) -> None:
+        if not self.SECRET_KEY:
+            self.SECRET_KEY = _development_secret_key()
+
+
+class TestConfig(Config):
+    ENV_NAME = "test"
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 - tests only
+    DATABASE_URL = os.environ.get("DATABASE_URL") or "sqlite://"
+    RATELIMIT_STORAGE_URI = "memory://"
+    REQUIRE_MODERATOR_TOTP = False
+    WTF_CSRF_ENABLED = False  # tests/test_security.py turns it back on to prove forms refuse without it
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_KIB = 8 * 1024
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_NAME = "__Host-haven_session"
+    REMEMBER_COOKIE_SECURE = True
+    REMEMBER_COOKIE_NAME = "__Host-haven_remember"
+    PREFERRED_URL_SCHEME = "https"
+
+    def __init__(self) -> None:
+        if not self.SECRET_KEY:
+            raise RuntimeError("SECRET_KEY must be set in production (see README: Configuration).")
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "production": ProductionConfig,
+    "test": TestConfig,
+}
+
+
+def load_config(name: str | None = None) -> Config:
+    """Instantiate the configuration named by ``name`` or ``HAVEN_ENV``."""
+    name = name or os.environ.get("HAVEN_ENV", "development")
+    try:
+        return CONFIGS[name]()
+    except KeyError:
+        raise RuntimeError(f"Unknown HAVEN_ENV {name!r}; use one of {sorted(CONFIGS)}") from None

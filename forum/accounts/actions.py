@@ -1,0 +1,157 @@
+"""Account writes: register, authenticate, change or reset a password.
+
+Each takes the caller's SQLAlchemy session and never commits; the request
+commits. Validation failures raise ActionError with every field's problem.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from forum.accounts.models import Member, MemberPath, Role, new_auth_token
+from forum.accounts.passwords import (
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    hash_secret,
+    is_common_password,
+    needs_rehash,
+    new_recovery_code,
+    normalize_recovery_code,
+    verify_secret,
+)
+from forum.accounts.pseudonyms import pseudonym_key, pseudonym_problem
+from forum.errors import ActionError
+from forum.live import close_member_sockets
+from forum.sessions import end_member_sessions
+from forum.text.clean import clean_text
+
+LOGIN_FAILED = "That pseudonym and password don't match our records."
+
+
+def access_member_by_pseudonym(session: Session, pseudonym: str) -> Member | None:
+    return session.scalar(select(Member).where(Member.pseudonym_key == pseudonym_key(pseudonym)))
+
+
+def _password_problem(password: object, pseudonym: str | None) -> str | None:
+    if not isinstance(password, str) or not password:
+        return "Please choose a password."
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"A password needs at least {MIN_PASSWORD_LENGTH} characters."
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"A password can be at most {MAX_PASSWORD_LENGTH} characters."
+    if "\x00" in password:
+        return "A password can't contain invisible control characters."
+    if is_common_password(password, pseudonym):
+        return "That password is one of the most common ones, so it is easy to guess. Please choose another."
+    return None
+
+
+def check_pseudonym(session: Session, raw: object, *, field: str = "pseudonym",
+                    exclude_member_id: int | None = None) -> str:
+    """Validate a new pseudonym (format, identifying look, staff look, taken) or raise."""
+    pseudonym = clean_text(raw, field=field, label="Pseudonym", max_length=64, multiline=False)
+    problem = pseudonym_problem(pseudonym)
+    if problem:
+        raise ActionError(problem, field=field)
+    existing = access_member_by_pseudonym(session, pseudonym)
+    if existing is not None and existing.id != exclude_member_id:
+        raise ActionError("That pseudonym is taken. Please choose another.", field=field)
+    return pseudonym
+
+
+def do_register(session: Session, *, pseudonym: object, password: object, path: object,
+                accepted_guidelines: bool, role: str = Role.MEMBER) -> tuple[Member, str]:
+    """Create a member; returns it and the one-time recovery code (only its hash is kept).
+
+    Raises ActionError with a message per field for every problem found, all at once.
+    """
+    errors: dict[str, str] = {}
+    name = ""
+    try:
+        name = check_pseudonym(session, pseudonym)
+    except ActionError as exc:
+        errors.update(exc.fields)
+    problem = _password_problem(password, name or None)
+    if problem:
+        errors["password"] = problem
+    if path not in (MemberPath.PARTNER.value, MemberPath.RECOVERY.value):
+        errors["path"] = "Please choose whether you are a partner or in recovery."
+    if not accepted_guidelines:
+        errors["guidelines"] = "Please read and accept the community guidelines to join."
+    if errors:
+        raise ActionError("Please check the highlighted fields.", fields=errors)
+    assert isinstance(password, str) and isinstance(path, str)
+    code = new_recovery_code()
+    member = Member(pseudonym=name, pseudonym_key=pseudonym_key(name), password_hash=hash_secret(password),
+                    recovery_code_hash=hash_secret(code), path=path, role=role)
+    session.add(member)
+    session.flush()
+    return member, code
+
+
+def authenticate(session: Session, pseudonym: object, password: object) -> Member:
+    """Return the member whose pseudonym and password match, or raise the one shared error.
+
+    An unknown pseudonym and a wrong password cost the same hash verification and
+    answer with the same message, so neither reveals whether a pseudonym exists.
+    """
+    if not isinstance(pseudonym, str) or not isinstance(password, str) or len(pseudonym) > 64 \
+            or len(password) > MAX_PASSWORD_LENGTH:
+        verify_secret(None, "x")
+        raise ActionError(LOGIN_FAILED, status=401, code="login_failed")
+    member = access_member_by_pseudonym(session, pseudonym.strip())
+    ok = verify_secret(member.password_hash if member else None, password)
+    if member is None or not ok:
+        raise ActionError(LOGIN_FAILED, status=401, code="login_failed")
+    if not member.is_active:
+        raise ActionError("This account has been closed by the moderators.", status=403, code="banned")
+    if needs_rehash(member.password_hash):
+        member.password_hash = hash_secret(password)
+    return member
+
+
+def _end_everything(session: Session, member: Member) -> None:
+    member.auth_token = new_auth_token()
+    end_member_sessions(session, member.id)
+    close_member_sockets(session, member.id)
+
+
+def do_change_password(session: Session, member: Member, *, current: object, new: object) -> None:
+    """Change ``member``'s password after checking the current one; ends every session and socket."""
+    if not isinstance(current, str) or not verify_secret(member.password_hash, current):
+        raise ActionError("Your current password isn't right.", field="current_password")
+    problem = _password_problem(new, member.pseudonym)
+    if problem:
+        raise ActionError(problem, field="new_password")
+    assert isinstance(new, str)
+    member.password_hash = hash_secret(new)
+    _end_everything(session, member)
+
+
+def do_reset_with_code(session: Session, *, pseudonym: object, code: object, new: object) -> tuple[Member, str]:
+    """Reset a password with the recovery code; the code is used up and a new one returned."""
+    failed = ActionError("That pseudonym and recovery code don't match our records.", status=401,
+                         code="recovery_failed")
+    if not isinstance(pseudonym, str) or not isinstance(code, str) or len(code) > 64 or len(pseudonym) > 64:
+        verify_secret(None, "x")
+        raise failed
+    member = access_member_by_pseudonym(session, pseudonym.strip())
+    ok = verify_secret(member.recovery_code_hash if member else None, normalize_recovery_code(code))
+    if member is None or not ok:
+        raise failed
+    problem = _password_problem(new, member.pseudonym)
+    if problem:
+        raise ActionError(problem, field="new_password")
+    assert isinstance(new, str)
+    new_code = new_recovery_code()
+    member.password_hash = hash_secret(new)
+    member.recovery_code_hash = hash_secret(new_code)
+    _end_everything(session, member)
+    return member, new_code
+
+
+def codes_equal(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())

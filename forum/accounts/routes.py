@@ -1,0 +1,141 @@
+"""Sign-up, log-in, log-out, password change and recovery (HTTP). Thin: parse, act, render."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
+
+from forum.accounts.actions import authenticate, do_change_password, do_register, do_reset_with_code
+from forum.accounts.auth import end_member_session, start_member_session
+from forum.accounts.pseudonyms import suggest_pseudonym
+from forum.db import db
+from forum.errors import ActionError
+from forum.extensions import limiter
+from forum.live import close_member_sockets
+
+bp = Blueprint("accounts", __name__)
+
+
+def _limit(name: str):  # type: ignore[no-untyped-def]
+    return limiter.limit(lambda: current_app.config[name], methods=["POST"])
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@_limit("SIGNUP_RATE_LIMIT")
+def signup():  # type: ignore[no-untyped-def]
+    if current_user.is_authenticated:
+        return redirect(url_for("rooms.index"))
+    form = request.form
+    if request.method == "GET":
+        suggestion = suggest_pseudonym() if request.args.get("suggest") else ""
+        return render_template("accounts/signup.html", values={"pseudonym": suggestion}, errors={})
+    try:
+        member, code = do_register(
+            db.session, pseudonym=form.get("pseudonym"), password=form.get("password"),
+            path=form.get("path"), accepted_guidelines=form.get("guidelines") == "yes")
+        db.session.commit()
+    except (ActionError, IntegrityError) as exc:
+        db.session.rollback()
+        errors = exc.fields if isinstance(exc, ActionError) else {
+            "pseudonym": "That pseudonym is taken. Please choose another."}
+        values = {"pseudonym": form.get("pseudonym", ""), "path": form.get("path", "")}
+        return render_template("accounts/signup.html", values=values, errors=errors), 400
+    start_member_session(member)
+    session["recovery_code_once"] = code
+    return redirect(url_for("accounts.recovery_code"))
+
+
+@bp.get("/signup/suggest")
+def suggest():  # type: ignore[no-untyped-def]
+    return {"pseudonym": suggest_pseudonym()}
+
+
+@bp.get("/account/recovery-code")
+@login_required
+def recovery_code():  # type: ignore[no-untyped-def]
+    code = session.pop("recovery_code_once", None)
+    if code is None:
+        return redirect(url_for("rooms.index"))
+    return render_template("accounts/recovery_code.html", code=code)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@_limit("LOGIN_RATE_LIMIT")
+def login():  # type: ignore[no-untyped-def]
+    if current_user.is_authenticated:
+        return redirect(url_for("rooms.index"))
+    if request.method == "GET":
+        return render_template("accounts/login.html", error=None, pseudonym="")
+    form = request.form
+    try:
+        member = authenticate(db.session, form.get("pseudonym"), form.get("password"))
+        db.session.commit()
+    except ActionError as exc:
+        db.session.rollback()
+        return render_template("accounts/login.html", error=exc.message,
+                               pseudonym=str(form.get("pseudonym", ""))[:64]), exc.status
+    remember = current_app.config["REMEMBER_ME_ENABLED"] and form.get("remember") == "yes"
+    start_member_session(member, remember=remember)
+    return redirect(_safe_next(request.args.get("next")) or url_for("rooms.index"))
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only same-site paths are followed after log-in."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+@bp.post("/logout")
+def logout():  # type: ignore[no-untyped-def]
+    if current_user.is_authenticated:
+        close_member_sockets(db.session, current_user.id)
+        db.session.commit()
+    end_member_session()
+    response = redirect(url_for("main.index"))
+    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    return response
+
+
+@bp.get("/account")
+@login_required
+def account():  # type: ignore[no-untyped-def]
+    return render_template("accounts/account.html", errors={}, message=None)
+
+
+@bp.post("/account/password")
+@login_required
+@_limit("LOGIN_RATE_LIMIT")
+def change_password():  # type: ignore[no-untyped-def]
+    try:
+        do_change_password(db.session, current_user, current=request.form.get("current_password"),
+                           new=request.form.get("new_password"))
+        member_id = current_user.id
+        db.session.commit()
+    except ActionError as exc:
+        db.session.rollback()
+        return render_template("accounts/account.html", errors=exc.fields, message=None), 400
+    member = db.session.get(type(current_user._get_current_object()), member_id)  # type: ignore[attr-defined]
+    start_member_session(member)  # every other session ended; this one starts afresh
+    return render_template("accounts/account.html", errors={},
+                           message="Your password is changed. You were logged out everywhere else.")
+
+
+@bp.route("/recover", methods=["GET", "POST"])
+@_limit("RECOVERY_RATE_LIMIT")
+def recover():  # type: ignore[no-untyped-def]
+    if request.method == "GET":
+        return render_template("accounts/recover.html", errors={}, error=None, pseudonym="")
+    form = request.form
+    try:
+        member, code = do_reset_with_code(db.session, pseudonym=form.get("pseudonym"),
+                                          code=form.get("recovery_code"), new=form.get("new_password"))
+        db.session.commit()
+    except ActionError as exc:
+        db.session.rollback()
+        return render_template("accounts/recover.html", errors=exc.fields, error=exc.message,
+                               pseudonym=str(form.get("pseudonym", ""))[:64]), exc.status
+    start_member_session(member)
+    session["recovery_code_once"] = code
+    return redirect(url_for("accounts.recovery_code"))

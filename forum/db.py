@@ -1,0 +1,112 @@
+"""Database plumbing: engine, the request-scoped session, and the declarative base.
+
+The session is opened lazily on first use within an app context (``db.session``)
+and closed on teardown, as in Flask's tutorial app. Functions that touch data take
+a session argument; only boundaries (a request, a socket event, a CLI command)
+commit.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, g
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware (UTC). Used as every timestamp default."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: DateTime(timezone=True)}
+
+
+class HavenSession(Session):
+    """Session class whose commit hooks deliver queued side effects (see forum.events)."""
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; treat them as the UTC they were stored in."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def make_engine(url: str, echo: bool = False) -> Engine:
+    """Create the engine for ``url``: SQLite with WAL and foreign keys, or PostgreSQL via psycopg 3."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    kwargs: dict[str, Any] = {"echo": echo}
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"check_same_thread": False}
+        if url in ("sqlite://", "sqlite:///:memory:"):
+            kwargs["poolclass"] = StaticPool
+        engine = create_engine(url, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=10)
+    if url.startswith("postgresql"):
+        # A statement stuck on a broken server fails instead of hanging the request.
+        kwargs["connect_args"] = {"connect_timeout": 5, "options": "-c statement_timeout=15000"}
+    return create_engine(url, **kwargs)
+
+
+class Database:
+    """Holds the engine and session factory for one app; see ``session``."""
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self.factory: sessionmaker[HavenSession] | None = None
+
+    def init_app(self, app: Flask) -> None:
+        self.engine = make_engine(app.config["DATABASE_URL"], app.config.get("SQL_ECHO", False))
+        self.factory = sessionmaker(self.engine, class_=HavenSession, expire_on_commit=False)
+        app.extensions["haven_db"] = self
+        app.teardown_appcontext(self._close)
+
+    @property
+    def session(self) -> HavenSession:
+        """The session of the current app context, opened on first use."""
+        if "db_session" not in g:
+            assert self.factory is not None, "db.init_app was not called"
+            g.db_session = self.factory()
+        session: HavenSession = g.db_session
+        return session
+
+    def new_session(self) -> HavenSession:
+        """A session outside the request's transaction (session store, background work)."""
+        assert self.factory is not None, "db.init_app was not called"
+        return self.factory()
+
+    def _close(self, _exc: BaseException | None) -> None:
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+
+db = Database()

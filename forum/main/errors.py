@@ -1,0 +1,63 @@
+"""Error pages: every error answers with a clear page (or JSON), the usual headers, never a stack trace."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from forum.db import db
+from forum.errors import ActionError
+
+MESSAGES = {
+    400: "Something in that request didn't make sense to us. Please go back and try again.",
+    403: "You don't have access to that.",
+    404: "We couldn't find that page.",
+    405: "That isn't something this page can do.",
+    413: "That was too large for us to accept. Please shorten it and try again.",
+    429: "You're going a little fast. Please wait a moment and try again.",
+    500: "Something went wrong on our side. Nothing you did caused it; please try again.",
+    503: "Haven is briefly unavailable. Please try again in a moment.",
+}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or (
+        request.accept_mimetypes.best == "application/json")
+
+
+def error_response(status: int, message: str | None = None):  # type: ignore[no-untyped-def]
+    message = message or MESSAGES.get(status, MESSAGES[400])
+    if _wants_json():
+        return jsonify({"ok": False, "error": message}), status
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(_exc: CSRFError):  # type: ignore[no-untyped-def]
+        return error_response(400, "This form has expired or was sent from somewhere else. "
+                                   "Please reload the page and try again.")
+
+    @app.errorhandler(ActionError)
+    def _action(exc: ActionError):  # type: ignore[no-untyped-def]
+        db.session.rollback()
+        return error_response(exc.status, exc.message)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):  # type: ignore[no-untyped-def]
+        status = exc.code or 500
+        return error_response(status, MESSAGES.get(status) or exc.description)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+        app.logger.exception("unhandled error on %s %s", request.method, request.endpoint)
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001
+            app.logger.warning("rollback failed after an error")
+        from sqlalchemy.exc import OperationalError
+
+        if isinstance(exc, OperationalError):
+            return error_response(503)
+        return error_response(500)

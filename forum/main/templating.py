@@ -1,0 +1,44 @@
+"""Template globals and filters: permission predicates, dates, the quick-exit address."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask, current_app
+from flask_login import current_user
+
+from forum import permissions
+from forum.db import as_utc, utcnow
+
+
+def when(value: datetime | None) -> str:
+    """A relative time ("3 minutes ago"); the exact time is in the <time> element's datetime."""
+    value = as_utc(value)
+    if value is None:
+        return ""
+    seconds = int((utcnow() - value).total_seconds())
+    if seconds < 60:
+        return "just now"
+    for size, unit in ((86400 * 365, "year"), (86400 * 30, "month"), (86400, "day"), (3600, "hour"), (60, "minute")):
+        if seconds >= size:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n != 1 else ''} ago"
+    return "just now"
+
+
+def iso(value: datetime | None) -> str:
+    value = as_utc(value)
+    return value.isoformat() if value else ""
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters["when"] = when
+    app.jinja_env.filters["iso"] = iso
+    app.jinja_env.globals["perm"] = permissions
+
+    @app.context_processor
+    def _globals() -> dict[str, object]:
+        return {
+            "quick_exit_url": current_app.config["QUICK_EXIT_URL"],
+            "me": current_user,
+        }

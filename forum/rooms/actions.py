@@ -1,0 +1,306 @@
+"""Writes for rooms, threads and posts: access_* (load + permission), do_* (write).
+
+Every write of member text goes validate -> screen -> store -> record -> notify.
+Functions take the caller's session and never commit; events leave after commit.
+Events: ``post`` ({type, op, thread_id, id}) to socket room ``thread:<id>`` when
+published text changes, and ``queue`` to moderators when screening holds or flags.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from forum import permissions
+from forum.accounts.models import Member
+from forum.db import utcnow
+from forum.errors import ActionError, Forbidden, NotFound
+from forum.events import notify
+from forum.moderation.actions import record_screening
+from forum.moderation.pipeline import Kind, screen_member_text
+from forum.moderation.screening import Verdict
+from forum.rooms.models import Post, Room, Thread, Visibility
+from forum.text.clean import clean_text
+from forum.text.render import render_post
+
+MAX_BODY = 20_000
+MAX_TITLE = 150
+MAX_WARNING = 120
+MAX_STORED_DEPTH = 200  # replies nest without limit on screen; storage keeps paths indexable
+_SUBMIT_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+def thread_channel(thread_id: int) -> str:
+    return f"thread:{thread_id}"
+
+
+# Access ---------------------------------------------------------------------------------
+
+def access_room(session: Session, member: Member, slug: str) -> Room:
+    room = session.scalar(select(Room).where(Room.slug == slug)) if len(slug) <= 64 else None
+    if room is None or not permissions.can_see_room(member, room):
+        raise NotFound()
+    return room
+
+
+def access_room_by_id(session: Session, member: Member, room_id: int) -> Room:
+    room = session.get(Room, room_id) if isinstance(room_id, int) else None
+    if room is None or not permissions.can_see_room(member, room):
+        raise NotFound()
+    return room
+
+
+def access_thread(session: Session, member: Member, thread_id: int) -> Thread:
+    thread = session.get(Thread, thread_id)
+    if thread is None or not permissions.can_see_thread(member, thread):
+        raise NotFound()
+    return thread
+
+
+def access_post(session: Session, member: Member, post_id: int) -> Post:
+    post = session.get(Post, post_id)
+    if post is None:
+        raise NotFound()
+    access_thread(session, member, post.thread_id)
+    if post.status not in (Visibility.PUBLISHED, Visibility.DELETED) and not permissions.can_see_post_text(member, post):
+        raise NotFound()
+    return post
+
+
+# Checks ---------------------------------------------------------------------------------
+
+def check_can_write(member: Member) -> None:
+    if not member.is_active:
+        raise Forbidden("This account has been closed.", code="banned")
+    if member.is_muted(utcnow()):
+        raise Forbidden("You're muted for now, so you can read but not post. "
+                        "You'll be able to post again when the mute ends.", code="muted")
+
+
+def check_body(raw: object) -> str:
+    return clean_text(raw, field="body", label="Message", max_length=MAX_BODY)
+
+
+def check_title(raw: object) -> str:
+    return clean_text(raw, field="title", label="Title", max_length=MAX_TITLE, multiline=False)
+
+
+def check_warning(raw: object) -> str | None:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    return clean_text(raw, field="content_warning", label="Content warning", max_length=MAX_WARNING,
+                      multiline=False)
+
+
+def check_submit_key(raw: object) -> str | None:
+    if isinstance(raw, str) and _SUBMIT_KEY.match(raw):
+        return raw
+    return None
+
+
+def _existing_submission(session: Session, member: Member, submit_key: str | None) -> Post | None:
+    if submit_key is None:
+        return None
+    return session.scalar(select(Post).where(Post.author_id == member.id, Post.submit_key == submit_key))
+
+
+def _screen(session: Session, member: Member, text: str, kind: Kind, confirmed: bool) -> Verdict:
+    return screen_member_text(session, member, text, kind=kind, confirmed=confirmed)
+
+
+def _status_for(verdict: Verdict) -> str:
+    return Visibility.HELD if verdict.decision == "hold" else Visibility.PUBLISHED
+
+
+def _combine(first: Verdict, second: Verdict) -> Verdict:
+    """The stricter of two verdicts (a title and its body), with every label of both."""
+    order = ["publish", "flag", "hold"]
+    winner = first if order.index(first.decision) >= order.index(second.decision) else second
+    from dataclasses import replace
+
+    return replace(winner, labels=tuple(dict.fromkeys(first.labels + second.labels)),
+                   priority=max(first.priority, second.priority), crisis=first.crisis or second.crisis)
+
+
+# Writes ---------------------------------------------------------------------------------
+
+def do_create_thread(session: Session, member: Member, room: Room, *, title: object, body: object,
+                     content_warning: object = None, submit_key: object = None,
+                     confirmed: bool = False) -> tuple[Post, Verdict | None]:
+    """Start a thread in ``room``; returns its opening post and the screening verdict.
+
+    A repeated ``submit_key`` returns the post stored the first time (verdict None).
+    """
+    check_can_write(member)
+    errors: dict[str, str] = {}
+    clean_title = clean_body = ""
+    warning = None
+    for name, fn in (("title", check_title), ("body", check_body), ("content_warning", check_warning)):
+        try:
+            value = fn({"title": title, "body": body, "content_warning": content_warning}[name])
+        except ActionError as exc:
+            errors.update(exc.fields)
+            continue
+        if name == "title":
+            clean_title = str(value)
+        elif name == "body":
+            clean_body = str(value)
+        else:
+            warning = value
+    if errors:
+        raise ActionError(next(iter(errors.values())), fields=errors)
+    key = check_submit_key(submit_key)
+    existing = _existing_submission(session, member, key)
+    if existing is not None:
+        return existing, None
+    title_verdict = _screen(session, member, clean_title, "title", confirmed)
+    verdict = _combine(_screen(session, member, clean_body, "post", confirmed), title_verdict)
+    now = utcnow()
+    status = _status_for(verdict)
+    thread = Thread(room_id=room.id, author_id=member.id, title=title_verdict.text, status=status,
+                    created_at=now, last_activity_at=now, post_count=0)
+    session.add(thread)
+    session.flush()
+    post = _store_post(session, member, thread, None, verdict, warning, key, now)
+    if status == Visibility.PUBLISHED:
+        room.thread_count += 1
+        room.last_activity_at = now
+    return post, verdict
+
+
+def do_reply(session: Session, member: Member, parent: Post, *, body: object,
+             content_warning: object = None, submit_key: object = None,
+             confirmed: bool = False) -> tuple[Post, Verdict | None]:
+    """Answer ``parent`` (already access-checked) in its thread."""
+    check_can_write(member)
+    thread = session.get(Thread, parent.thread_id)
+    assert thread is not None
+    if thread.locked and not member.is_moderator:
+        raise Forbidden("This thread is closed to new replies.", code="locked")
+    if parent.status not in (Visibility.PUBLISHED, Visibility.DELETED) and not member.is_moderator:
+        raise ActionError("That post can't be answered right now.", code="unavailable")
+    if parent.depth + 1 > MAX_STORED_DEPTH:
+        raise ActionError("This conversation is nested as deep as it can go. Please reply further up.")
+    text = check_body(body)
+    warning = check_warning(content_warning)
+    key = check_submit_key(submit_key)
+    existing = _existing_submission(session, member, key)
+    if existing is not None:
+        return existing, None
+    verdict = _screen(session, member, text, "reply", confirmed)
+    post = _store_post(session, member, thread, parent, verdict, warning, key, utcnow())
+    return post, verdict
+
+
+def _store_post(session: Session, member: Member, thread: Thread, parent: Post | None, verdict: Verdict,
+                warning: str | None, key: str | None, now: object) -> Post:
+    status = _status_for(verdict)
+    post = Post(thread_id=thread.id, parent_id=parent.id if parent else None, author_id=member.id,
+                depth=parent.depth + 1 if parent else 0, body_source=verdict.text,
+                body_html=render_post(verdict.text), status=status, content_warning=warning,
+                submit_key=key, created_at=now)
+    session.add(post)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise ActionError("That was already posted.", code="duplicate") from None
+    post.sort_key = (parent.sort_key + "/" if parent else "") + f"{post.id:010d}"
+    thread.version += 1
+    if status == Visibility.PUBLISHED:
+        thread.post_count += 1
+        thread.last_activity_at = post.created_at
+        member.published_posts += 1
+        room = thread.room
+        room.last_activity_at = post.created_at
+        notify(session, "post", {"type": "post", "op": "add", "thread_id": thread.id, "id": post.id},
+               to=thread_channel(thread.id))
+    record_screening(session, item_type="post", item_id=post.id, author_id=member.id, room_id=thread.room_id,
+                     verdict=verdict)
+    return post
+
+
+def do_edit_post(session: Session, member: Member, post: Post, *, body: object,
+                 content_warning: object = None, confirmed: bool = False) -> tuple[Post, Verdict]:
+    """The author rewrites their post; it is screened again and shown as edited."""
+    check_can_write(member)
+    if not permissions.can_edit_post(member, post):
+        raise Forbidden("Only the author can edit this post.")
+    text = check_body(body)
+    warning = check_warning(content_warning)
+    verdict = _screen(session, member, text, "edit", confirmed)
+    post.body_source = verdict.text
+    post.body_html = render_post(verdict.text)
+    post.content_warning = warning
+    post.edited_at = utcnow()
+    thread = session.get(Thread, post.thread_id)
+    assert thread is not None
+    thread.version += 1
+    if verdict.decision == "hold" and post.status == Visibility.PUBLISHED:
+        post.status = Visibility.HELD
+        thread.post_count -= 1
+        if post.parent_id is None:
+            thread.status = Visibility.HELD
+    notify(session, "post", {"type": "post", "op": "update", "thread_id": post.thread_id, "id": post.id},
+           to=thread_channel(post.thread_id))
+    record_screening(session, item_type="post", item_id=post.id, author_id=member.id, room_id=thread.room_id,
+                     verdict=verdict)
+    return post, verdict
+
+
+def do_delete_post(session: Session, member: Member, post: Post) -> None:
+    """The author deletes their post: the text goes, a marker stays, replies below it stay."""
+    if post.author_id != member.id or post.status in (Visibility.DELETED,):
+        raise Forbidden("Only the author can delete this post.")
+    was_published = post.status == Visibility.PUBLISHED
+    post.status = Visibility.DELETED
+    post.body_source = ""
+    post.body_html = ""
+    post.content_warning = None
+    thread = session.get(Thread, post.thread_id)
+    assert thread is not None
+    thread.version += 1
+    if was_published:
+        thread.post_count -= 1
+    notify(session, "post", {"type": "post", "op": "remove", "thread_id": post.thread_id, "id": post.id},
+           to=thread_channel(post.thread_id))
+
+
+def do_ensure_default_rooms(session: Session) -> int:
+    """Create the default rooms that are missing; returns how many were created (idempotent)."""
+    created = 0
+    for position, (audience, slug, name, description) in enumerate(DEFAULT_ROOMS):
+        if session.scalar(select(Room.id).where(Room.slug == slug)) is None:
+            session.add(Room(slug=slug, name=name, description=description, audience=audience,
+                             position=position))
+            created += 1
+    session.flush()
+    return created
+
+
+DEFAULT_ROOMS = [
+    ("partner", "just-found-out", "Just found out",
+     "For the first days and weeks after discovery, when everything is raw."),
+    ("partner", "living-with-it", "Living with it",
+     "Boundaries, trust, triggers and the everyday work of staying or deciding."),
+    ("partner", "rebuilding-or-leaving", "Rebuilding or leaving",
+     "Whatever you choose, rebuilding your own life and your sense of self."),
+    ("partner", "partners-step-work", "Your own recovery",
+     "Self-care, your own step work and learning about betrayal trauma."),
+    ("recovery", "early-days", "Early days",
+     "New to recovery? Start here. No question is too basic."),
+    ("recovery", "working-the-steps", "Working the steps",
+     "Twelve-step work, sponsors, meetings and honest self-assessment."),
+    ("recovery", "relapse-and-starting-again", "Relapse and starting again",
+     "Slips happen. Talk about them here without shame, and begin again."),
+    ("recovery", "making-amends", "Making amends",
+     "Repairing trust with partners and family, at a pace that respects them."),
+]
+
+
+def current_limit(name: str) -> str:
+    return str(current_app.config[name])
