@@ -304,3 +304,40 @@ DEFAULT_ROOMS = [
 
 def current_limit(name: str) -> str:
     return str(current_app.config[name])
+
+
+def set_post_visibility(session: Session, post: Post, status: str) -> str:
+    """Move ``post`` to ``status`` (moderation: approve, hide, remove, restore); returns the old status.
+
+    Keeps the thread's and room's counters and the opening post's thread status in
+    step, bumps the thread version, and tells open thread pages (``post`` update).
+    Does not log or notify the author: the moderation action calling it does.
+    """
+    old = post.status
+    if old == status:
+        return old
+    thread = session.get(Thread, post.thread_id)
+    assert thread is not None
+    now_public = status == Visibility.PUBLISHED
+    was_public = old == Visibility.PUBLISHED
+    post.status = status
+    thread.version += 1
+    if now_public and not was_public:
+        thread.post_count += 1
+        thread.last_activity_at = max(thread.last_activity_at, post.created_at)
+        if post.author is not None and old == Visibility.HELD:
+            post.author.published_posts += 1
+    elif was_public and not now_public:
+        thread.post_count -= 1
+    if post.parent_id is None:
+        room = thread.room
+        if now_public and thread.status != Visibility.PUBLISHED:
+            room.thread_count += 1
+            room.last_activity_at = utcnow()
+        elif not now_public and thread.status == Visibility.PUBLISHED:
+            room.thread_count -= 1
+        thread.status = status
+    op = "add" if now_public and not was_public else ("remove" if was_public else "update")
+    notify(session, "post", {"type": "post", "op": op, "thread_id": thread.id, "id": post.id},
+           to=thread_channel(thread.id))
+    return old
