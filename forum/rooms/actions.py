@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from forum import permissions
 from forum.accounts.models import Member
-from forum.db import utcnow
+from forum.db import as_utc, utcnow
 from forum.errors import ActionError, Forbidden, NotFound
 from forum.events import notify
 from forum.moderation.actions import record_screening
@@ -324,7 +324,7 @@ def set_post_visibility(session: Session, post: Post, status: str) -> str:
     thread.version += 1
     if now_public and not was_public:
         thread.post_count += 1
-        thread.last_activity_at = max(thread.last_activity_at, post.created_at)
+        thread.last_activity_at = max(as_utc(thread.last_activity_at), as_utc(post.created_at))  # type: ignore[type-var]
         if post.author is not None and old == Visibility.HELD:
             post.author.published_posts += 1
     elif was_public and not now_public:
