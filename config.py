@@ -84,6 +84,9 @@ class Config:
     MAX_CONTENT_LENGTH = 256 * 1024
     MAX_FORM_MEMORY_SIZE = 256 * 1024
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the (server-side) session
+    # Flask-WTF's HTTPS check demands a Referer header, which Haven's Referrer-Policy: no-referrer
+    # means browsers never send; the per-session token and SameSite=Lax cookies are the defence.
+    WTF_CSRF_SSL_STRICT = False
 
     # Argon2id cost; unset means argon2-cffi's recommended defaults.
     ARGON2_TIME_COST = _env_int("ARGON2_TIME_COST", 0) or None

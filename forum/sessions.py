@@ -16,6 +16,7 @@ from typing import Any
 from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import delete, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import CallbackDict
 
@@ -24,10 +25,18 @@ from forum.db import as_utc, db, utcnow
 
 # How stale ``last_seen_at`` may get before a request writes it again (saves a write per request).
 TOUCH_INTERVAL = timedelta(seconds=60)
+# Never stored: Flask-Login's "_id" is a hash of the client's address and browser.
+UNSTORED_KEYS = frozenset({"_id"})
 
 
-def _hash(sid: str) -> str:
+def hash_session_id(sid: str) -> str:
+    """What the table keeps instead of the cookie's id (a stolen table can't be replayed)."""
     return hashlib.sha256(sid.encode()).hexdigest()
+
+
+
+def _storable(session: ServerSession) -> dict[str, Any]:
+    return {k: v for k, v in session.items() if k not in UNSTORED_KEYS}
 
 
 class ServerSession(CallbackDict[str, Any], SessionMixin):
@@ -47,11 +56,18 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         self.modified = False
         self.ended = False  # log-out: delete the row and the cookie
         self.rotated_from: str | None = None  # log-in: replace the id
+        self.stale_cookie = False  # the browser sent an id we no longer know: clear it
+        self.unavailable = False  # the store could not be read: write nothing back
 
     def bind_member(self, member_id: int) -> None:
-        """Start a fresh session for ``member_id`` (new id, so a pre-log-in id is useless)."""
+        """Start a fresh session for ``member_id``.
+
+        The id changes and whatever the visitor's session held (its CSRF token
+        included) is dropped, so an id or token planted before log-in is useless.
+        """
         if self.sid is not None and self.rotated_from is None:
             self.rotated_from = self.sid
+        self.clear()
         self.sid = None
         self.member_id = member_id
         self.created_at = utcnow()
@@ -65,69 +81,93 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
 
 
 class ServerSessionInterface(SessionInterface):
+    """Flask's session interface over the ``web_session`` table."""
+
     def open_session(self, app: Flask, request: Request) -> ServerSession:
         sid = request.cookies.get(self.get_cookie_name(app))
-        if not sid or len(sid) > 128:
+        if not sid:
             return ServerSession()
+        try:
+            session = self._load(app, sid)
+        except SQLAlchemyError:
+            # The view will answer 503 if it needs the database; the cookie is left alone.
+            app.logger.warning("session store unreachable")
+            session = ServerSession()
+            session.unavailable = True
+            return session
+        if session is None:
+            session = ServerSession()
+            session.stale_cookie = True
+        return session
+
+    def _load(self, app: Flask, sid: str) -> ServerSession | None:
+        if len(sid) > 128:
+            return None
         with db.new_session() as s:
-            row = s.get(WebSession, _hash(sid))
+            row = s.get(WebSession, hash_session_id(sid))
             if row is None:
-                return ServerSession()
+                return None
             now = utcnow()
-            created = as_utc(row.created_at)
-            seen = as_utc(row.last_seen_at)
-            assert created is not None and seen is not None
+            created = as_utc(row.created_at) or now
+            seen = as_utc(row.last_seen_at) or now
             if now - seen > app.config["SESSION_IDLE_TIMEOUT"] or now - created > app.config["SESSION_MAX_AGE"]:
                 s.delete(row)
                 s.commit()
-                return ServerSession()
+                return None
             return ServerSession(dict(row.data or {}), sid=sid, member_id=row.member_id,
                                  created_at=created, last_seen_at=seen)
 
+    def _delete_cookie(self, app: Flask, response: Response) -> None:
+        response.delete_cookie(self.get_cookie_name(app), domain=self.get_cookie_domain(app),
+                               path=self.get_cookie_path(app), secure=self.get_cookie_secure(app),
+                               httponly=True, samesite=self.get_cookie_samesite(app))
+
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
-        assert isinstance(session, ServerSession)
-        name = self.get_cookie_name(app)
-        domain = self.get_cookie_domain(app)
-        path = self.get_cookie_path(app)
+        if not isinstance(session, ServerSession):
+            raise TypeError("Haven's sessions are ServerSession objects")
+        if session.unavailable:
+            return
         if session.ended:
             if session.sid:
                 with db.new_session() as s:
-                    s.execute(delete(WebSession).where(WebSession.id_hash == _hash(session.sid)))
+                    s.execute(delete(WebSession).where(WebSession.id_hash == hash_session_id(session.sid)))
                     s.commit()
-            response.delete_cookie(name, domain=domain, path=path,
-                                   secure=self.get_cookie_secure(app), httponly=True,
-                                   samesite=self.get_cookie_samesite(app))
+            self._delete_cookie(app, response)
             return
-        if not session.sid and not session.modified:
-            return  # a visitor who never needed a session gets no cookie
-        if not session and not session.sid and session.member_id is None:
+        if not session.sid and (not session.modified or (not _storable(session) and session.member_id is None)):
+            # A visitor who never needed a session gets no cookie (and loses a dead one).
+            if session.stale_cookie:
+                self._delete_cookie(app, response)
             return
         now = utcnow()
         with db.new_session() as s:
             if session.rotated_from:
-                s.execute(delete(WebSession).where(WebSession.id_hash == _hash(session.rotated_from)))
+                s.execute(delete(WebSession).where(WebSession.id_hash == hash_session_id(session.rotated_from)))
             if session.sid is None:
                 session.sid = secrets.token_urlsafe(32)
                 _prune_expired(s, app, now)
-                s.add(WebSession(id_hash=_hash(session.sid), member_id=session.member_id,
-                                 data=dict(session), created_at=session.created_at or now,
+                s.add(WebSession(id_hash=hash_session_id(session.sid), member_id=session.member_id,
+                                 data=_storable(session), created_at=session.created_at or now,
                                  last_seen_at=now))
             elif session.modified:
-                row = s.get(WebSession, _hash(session.sid))
+                row = s.get(WebSession, hash_session_id(session.sid))
                 if row is None:  # ended elsewhere meanwhile (password change, log-out elsewhere)
+                    self._delete_cookie(app, response)
                     return
-                row.data = dict(session)
+                row.data = _storable(session)
                 row.member_id = session.member_id
                 row.last_seen_at = now
             elif session.last_seen_at is None or now - session.last_seen_at > TOUCH_INTERVAL:
-                row = s.get(WebSession, _hash(session.sid))
+                row = s.get(WebSession, hash_session_id(session.sid))
                 if row is None:
+                    self._delete_cookie(app, response)
                     return
                 row.last_seen_at = now
             else:
                 return
             s.commit()
-        response.set_cookie(name, session.sid, domain=domain, path=path, httponly=True,
+        response.set_cookie(self.get_cookie_name(app), session.sid, domain=self.get_cookie_domain(app),
+                            path=self.get_cookie_path(app), httponly=True,
                             secure=self.get_cookie_secure(app), samesite=self.get_cookie_samesite(app))
 
 
@@ -140,7 +180,7 @@ def end_member_sessions(s: Session, member_id: int, keep_sid: str | None = None)
     """Delete every session of ``member_id`` (except ``keep_sid``), within the caller's transaction."""
     stmt = delete(WebSession).where(WebSession.member_id == member_id)
     if keep_sid:
-        stmt = stmt.where(WebSession.id_hash != _hash(keep_sid))
+        stmt = stmt.where(WebSession.id_hash != hash_session_id(keep_sid))
     s.execute(stmt)
 
 

@@ -6,8 +6,6 @@ commits. Validation failures raise ActionError with every field's problem.
 
 from __future__ import annotations
 
-import hmac
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,6 +13,7 @@ from forum.accounts.models import Member, MemberPath, Role, new_auth_token
 from forum.accounts.passwords import (
     MAX_PASSWORD_LENGTH,
     MIN_PASSWORD_LENGTH,
+    contains_pseudonym,
     hash_secret,
     is_common_password,
     needs_rehash,
@@ -22,7 +21,13 @@ from forum.accounts.passwords import (
     normalize_recovery_code,
     verify_secret,
 )
-from forum.accounts.pseudonyms import pseudonym_key, pseudonym_problem
+from forum.accounts.pseudonyms import (
+    TAKEN,
+    normalize_pseudonym,
+    pseudonym_key,
+    pseudonym_problem,
+    suggest_pseudonym,
+)
 from forum.errors import ActionError
 from forum.live import close_member_sockets
 from forum.sessions import end_member_sessions
@@ -44,22 +49,38 @@ def _password_problem(password: object, pseudonym: str | None) -> str | None:
         return f"A password can be at most {MAX_PASSWORD_LENGTH} characters."
     if "\x00" in password:
         return "A password can't contain invisible control characters."
-    if is_common_password(password, pseudonym):
+    if contains_pseudonym(password, pseudonym):
+        return "Please don't use your pseudonym in your password: everyone can see it."
+    if is_common_password(password):
         return "That password is one of the most common ones, so it is easy to guess. Please choose another."
     return None
 
 
 def check_pseudonym(session: Session, raw: object, *, field: str = "pseudonym",
                     exclude_member_id: int | None = None) -> str:
-    """Validate a new pseudonym (format, identifying look, staff look, taken) or raise."""
-    pseudonym = clean_text(raw, field=field, label="Pseudonym", max_length=64, multiline=False)
+    """Validate a new pseudonym (format, identifying look, staff look, taken) and return it normalized.
+
+    Raises ActionError on ``field`` with the one message that best explains the problem.
+    """
+    text = clean_text(raw, field=field, label="Pseudonym", max_length=100_000, multiline=False)
+    pseudonym = normalize_pseudonym(text)
     problem = pseudonym_problem(pseudonym)
     if problem:
         raise ActionError(problem, field=field)
     existing = access_member_by_pseudonym(session, pseudonym)
     if existing is not None and existing.id != exclude_member_id:
-        raise ActionError("That pseudonym is taken. Please choose another.", field=field)
+        raise ActionError(TAKEN, field=field)
     return pseudonym
+
+
+def suggest_free_pseudonym(session: Session, attempts: int = 8) -> str:
+    """A suggested pseudonym that no member has yet (or, very rarely, the last one tried)."""
+    name = suggest_pseudonym()
+    for _ in range(attempts):
+        if access_member_by_pseudonym(session, name) is None:
+            return name
+        name = suggest_pseudonym()
+    return name
 
 
 def do_register(session: Session, *, pseudonym: object, password: object, path: object,
@@ -74,7 +95,7 @@ def do_register(session: Session, *, pseudonym: object, password: object, path: 
         name = check_pseudonym(session, pseudonym)
     except ActionError as exc:
         errors.update(exc.fields)
-    problem = _password_problem(password, name or None)
+    problem = _password_problem(password, name or (pseudonym if isinstance(pseudonym, str) else None))
     if problem:
         errors["password"] = problem
     if path not in (MemberPath.PARTNER.value, MemberPath.RECOVERY.value):
@@ -83,7 +104,7 @@ def do_register(session: Session, *, pseudonym: object, password: object, path: 
         errors["guidelines"] = "Please read and accept the community guidelines to join."
     if errors:
         raise ActionError("Please check the highlighted fields.", fields=errors)
-    assert isinstance(password, str) and isinstance(path, str)
+    password, path = str(password), str(path)
     code = new_recovery_code()
     member = Member(pseudonym=name, pseudonym_key=pseudonym_key(name), password_hash=hash_secret(password),
                     recovery_code_hash=hash_secret(code), path=path, role=role)
@@ -126,8 +147,7 @@ def do_change_password(session: Session, member: Member, *, current: object, new
     problem = _password_problem(new, member.pseudonym)
     if problem:
         raise ActionError(problem, field="new_password")
-    assert isinstance(new, str)
-    member.password_hash = hash_secret(new)
+    member.password_hash = hash_secret(str(new))
     _end_everything(session, member)
 
 
@@ -145,13 +165,8 @@ def do_reset_with_code(session: Session, *, pseudonym: object, code: object, new
     problem = _password_problem(new, member.pseudonym)
     if problem:
         raise ActionError(problem, field="new_password")
-    assert isinstance(new, str)
     new_code = new_recovery_code()
-    member.password_hash = hash_secret(new)
+    member.password_hash = hash_secret(str(new))
     member.recovery_code_hash = hash_secret(new_code)
     _end_everything(session, member)
     return member, new_code
-
-
-def codes_equal(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())

@@ -22,29 +22,47 @@ def configure(time_cost: int | None = None, memory_kib: int | None = None) -> No
                              parallelism=defaults.parallelism)
     _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
+
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 256
 
 # Words that, padded with digits or symbols, make up most leaked passwords of 10+ characters.
 _COMMON_BASES = frozenset("""
-password passw0rd pass qwerty qwertyuiop asdfgh asdfghjkl zxcvbnm iloveyou letmein welcome
-monkey dragon football baseball basketball soccer hockey sunshine princess trustno1 superman
-batman starwars michael shadow master jennifer jordan hunter freedom whatever computer internet
-secret changeme default admin administrator login abc abcdef abcdefghij qazwsx qwe
-azerty hello charlie daniel thomas jessica ashley andrew matthew summer winter spring autumn
-flower lovely loveme mylove iloveu fuckyou killer pepper cheese cookie chocolate butterfly
-haven recovery partner sobriety
+password pass passwd qwerty qwertyuiop asdfgh asdfghjkl zxcvbnm iloveyou iloveu loveyou letmein welcome
+monkey dragon football baseball basketball soccer hockey sunshine princess trustno superman batman
+spiderman starwars shadow master michael jennifer jordan hunter freedom whatever computer internet
+secret changeme default admin administrator login abc abcd abcdef abcdefg abcdefgh abcdefghij qwe asd
+zxc qazwsx qweasd azerty hello world charlie daniel thomas jessica ashley andrew matthew summer winter
+spring autumn flower lovely loveme mylove fuckyou killer pepper cheese cookie chocolate butterfly baby
+babygirl angel blessed jesus liverpool chelsea arsenal samsung google pokemon naruto minecraft
+fortnite mustang ferrari harley access ninja tigger purple orange banana buster ginger maggie family
+forever friends nicole hannah london america canada australia kitty hellokitty secure security
+myspace facebook instagram iloveyoubaby unknown test tester testing haven recovery partner sobriety
+sober addict addiction porn
 """.split())
 
-_STRONG_BASES = ("password", "qwerty", "iloveyou", "letmein", "welcome", "trustno1", "abc123")
+# Base words that stay guessable with up to three letters around them ("mypassword", "letmeinnow").
+_STRONG_BASES = ("password", "qwerty", "iloveyou", "letmein", "welcome", "trustno", "abc")
 
 _COMMON_EXACT = frozenset("""
-1234567890 0123456789 0987654321 9876543210 1111111111 0000000000 1q2w3e4r5t 1qaz2wsx3edc
-qwertyuiop asdfghjkl; 1234qwer!@#$ q1w2e3r4t5 zaq12wsx passwordpassword 12345678910
-123123123123 abc1234567 11223344556677 a1b2c3d4e5 qwerty123456 iloveyou123 password1234
+1234567890 0123456789 0987654321 9876543210 12345678910 1234567890a 123456789a a123456789
+1q2w3e4r5t 1q2w3e4r5t6y q1w2e3r4t5 1qaz2wsx3edc zaq12wsx 123qweasdzxc qweasdzxc123 qwerty12345
+qwerty123456 abc1234567 abcd123456 asdf123456 a1b2c3d4e5 aa12345678 x123456789 987654321a
+passwordpassword password1234 iloveyou123 princess123 football123 baseball123 sunshine123
+welcome123 letmein123 starwars123 superman123 monkey12345 dragon12345 charlie123 michael123
+computer123 123123123123 11223344556677 1234qwer!@#$ asdfghjkl;
 """.split())
 
-_PADDING = re.compile(r"^[\W\d_]*(?P<core>.*?)[\W\d_]*$")
+# Keyboard rows and columns, the alphabet and common grid patterns; each also read backwards.
+_WALKS = tuple(w for walk in (
+    "1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm", "abcdefghijklmnopqrstuvwxyz",
+    "1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik9ol0p", "qazwsxedcrfvtgbyhnujmikolp",
+    "zaq1xsw2cde3vfr4bgt5nhy6mju7ki8lo9p0", "1q2w3e4r5t6y7u8i9o0p", "q1w2e3r4t5y6u7i8o9p0",
+    "qweasdzxc", "1234qwerasdfzxcv", "!@#$%^&*()",
+) for w in (walk, walk[::-1]))
+
+_PADDING = re.compile(r"^[\W\d_]*(?P<core>.*?)[\W\d_]*$", re.DOTALL)
+_LEET = str.maketrans("0134@$5!7", "oieaassit")
 
 
 def hash_secret(secret: str) -> str:
@@ -63,30 +81,62 @@ def needs_rehash(stored_hash: str) -> bool:
     return _hasher.check_needs_rehash(stored_hash)
 
 
-def is_common_password(password: str, pseudonym: str | None = None) -> bool:
-    """True for well-known passwords, a base word padded with digits, repeats and runs."""
+def is_common_password(password: str) -> bool:
+    """True for well-known passwords and the patterns they are made of.
+
+    Catches a common word padded with digits or symbols ("Summer2024!", "p@ssw0rd1"),
+    two common words run together, keyboard and alphabet walks ("qwerty123456",
+    "1qaz2wsx3edc"), repeats ("abcabcabcabc"), and passwords of digits and symbols only.
+    """
     lowered = password.lower()
-    if lowered in _COMMON_EXACT or len(set(lowered)) <= 2:
+    compact = re.sub(r"\s+", "", lowered)
+    if lowered in _COMMON_EXACT or compact in _COMMON_EXACT or len(set(compact)) <= 3:
         return True
-    core = (_PADDING.match(lowered) or _PADDING.match("")).group("core")  # type: ignore[union-attr]
-    core = core.translate(str.maketrans("0134@$5", "oieaass"))
-    if core in _COMMON_BASES or not core:
+    if _is_repeat(compact) or _is_keyboard_walk(compact):
         return True
-    if any(base in core and len(core) - len(base) <= 3 for base in _STRONG_BASES):
+    match = _PADDING.match(lowered)
+    core = match.group("core") if match else lowered
+    letters = "".join(ch for ch in core.translate(_LEET) if ch.isalpha())
+    if len(letters) <= 3:
+        return True  # digits and symbols with at most three letters: a PIN, a date, a phone number
+    if letters in _COMMON_BASES or _two_bases(letters):
         return True
-    if len(core) >= 2 and core * (len(lowered) // len(core) + 1) == core * 2 and lowered.count(core) > 1:
-        return True
-    if pseudonym and pseudonym.lower().replace(" ", "") in lowered.replace(" ", ""):
-        return True
-    return _is_run(lowered)
+    return any(base in letters and len(letters) - len(base) <= 3 for base in _STRONG_BASES)
 
 
-def _is_run(text: str) -> bool:
-    """A keyboard-free check for straight runs like "abcdefghijk" or "9876543210"."""
-    if len(text) < 2:
+def contains_pseudonym(password: str, pseudonym: str | None) -> bool:
+    """Whether the password contains the (public) pseudonym, ignoring case and separators."""
+    if not pseudonym:
         return False
-    steps = {ord(b) - ord(a) for a, b in zip(text, text[1:], strict=False)}
-    return steps in ({1}, {-1}, {0})
+    name = re.sub(r"[\s_\-]+", "", pseudonym.casefold())
+    return len(name) >= 4 and name in re.sub(r"[\s_\-]+", "", password.casefold())
+
+
+def _two_bases(letters: str) -> bool:
+    return any(letters[:i] in _COMMON_BASES and letters[i:] in _COMMON_BASES
+               for i in range(3, len(letters) - 2))
+
+
+def _is_repeat(text: str) -> bool:
+    """The same short unit written again and again ("abcabcabc", "passwordpassword")."""
+    n = len(text)
+    return any(n % size == 0 and text[:size] * (n // size) == text for size in range(1, n // 2 + 1))
+
+
+def _is_keyboard_walk(text: str, max_pieces: int = 3) -> bool:
+    """True when ``text`` is at most three pieces (three or more characters each) of a walk."""
+    if len(text) > 40:
+        return False
+    pieces = {0: 0}  # position -> fewest pieces needed to reach it
+    for start in range(len(text)):
+        if start not in pieces or pieces[start] >= max_pieces:
+            continue
+        for end in range(start + 3, len(text) + 1):
+            if not any(text[start:end] in walk for walk in _WALKS):
+                break
+            if pieces.get(end, max_pieces + 1) > pieces[start] + 1:
+                pieces[end] = pieces[start] + 1
+    return len(text) in pieces
 
 
 def new_recovery_code() -> str:

@@ -1,4 +1,10 @@
-"""Pseudonym rules and the "suggest a pseudonym" generator."""
+"""Pseudonym rules and the "suggest a pseudonym" generator.
+
+A pseudonym must not identify anyone (no email address, phone number or web
+address), must not pass for Haven's staff, and must not be confusable with
+another member's: uniqueness ignores case, Unicode compatibility forms and the
+difference between spaces, hyphens and underscores.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,32 @@ import unicodedata
 
 MIN_LENGTH = 3
 MAX_LENGTH = 24
-_ALLOWED = re.compile(r"^[\w \-]+$")
-_EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+|\bat\b.*\bdot\b", re.IGNORECASE)
-_URL = re.compile(r"(https?|www)|\w\.(com|net|org|io|co|uk|de|fr|info|me|app|xyz)\b", re.IGNORECASE)
-_STAFF_WORDS = frozenset({"mod", "mods", "moderator", "moderators", "admin", "admins", "administrator",
-                          "haven", "staff", "official", "support", "sysop", "team", "system"})
-_STAFF_INSIDE = ("moderator", "admin", "haven")
+# Longer input is not worth running the pattern checks on: it is refused for its length.
+_CHECKED_LENGTH = 256
+
+_SEPARATORS = re.compile(r"[\s_\-]+")
+_TLDS = "com|net|org|io|co|uk|us|de|fr|nl|info|biz|me|app|xyz|online|site|ly|gg|tv|to"
+_EMAIL = re.compile(
+    r"@|\b(at)\b.*\b(dot)\b|\b(gmail|googlemail|hotmail|outlook|yahoo|icloud|proton(mail)?|aol|gmx)\b",
+    re.IGNORECASE)
+_URL = re.compile(
+    rf"https?\s*:|\bhttps?\b|\bwww\b|\w\s*\.\s*({_TLDS})\b", re.IGNORECASE)
+_PHONE_DIGITS = 7
+
+_STAFF_WORDS = frozenset({"mod", "mods", "moderator", "moderators", "moderation", "admin", "admins",
+                          "administrator", "haven", "staff", "official", "support", "sysop", "team",
+                          "system", "helpdesk"})
+_STAFF_INSIDE = ("moderator", "admin", "haven", "staff", "official")
+# Ordinary words that happen to contain one of the above.
+_BENIGN = ("badminton", "unshaven", "shaven")
+# Digits and look-alike letters from other alphabets read as the Latin letter they imitate.
+_LOOKALIKE = str.maketrans({
+    "0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g",
+    "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "і": "i", "ј": "j",
+    "ѕ": "s", "ԁ": "d", "һ": "h", "ν": "v", "ο": "o", "α": "a", "ι": "i", "κ": "k", "τ": "t",
+    "м": "m", "н": "h", "т": "t", "в": "b", "к": "k", "п": "n",
+})
+_CONFUSABLE_SCRIPTS = frozenset({"LATIN", "CYRILLIC", "GREEK"})
 
 _ADJECTIVES = (
     "Quiet", "Gentle", "Steady", "Calm", "Patient", "Hopeful", "Brave", "Kind", "Soft", "Still",
@@ -24,29 +50,81 @@ _NOUNS = (
     "Heron", "Orchard", "Valley", "Ember", "Birch", "Brook", "Pebble", "Lark", "Maple", "Shore",
 )
 
+TOO_SHORT_OR_LONG = f"A pseudonym is {MIN_LENGTH} to {MAX_LENGTH} characters long."
+LOOKS_LIKE_EMAIL = "That looks like an email address. Please choose a name that doesn't identify you."
+LOOKS_LIKE_PHONE = "That looks like a phone number. Please choose a name that doesn't identify you."
+LOOKS_LIKE_URL = "That looks like a web address. Please choose a plain name."
+BAD_CHARACTERS = "Use letters, digits, spaces, hyphens and underscores only."
+MIXED_SCRIPTS = "Please use letters from one alphabet, so your name can't be mistaken for someone else's."
+LOOKS_LIKE_STAFF = "That name could be mistaken for Haven's staff. Please choose another."
+TAKEN = "That pseudonym is taken. Please choose another."
+
+
+def normalize_pseudonym(pseudonym: str) -> str:
+    """The form a pseudonym is stored and shown in: compatibility characters folded, spaces collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", pseudonym).split())
+
 
 def pseudonym_key(pseudonym: str) -> str:
-    """The case-insensitive identity of a pseudonym (uniqueness and log-in use this)."""
-    return unicodedata.normalize("NFKC", pseudonym).casefold()
+    """The identity of a pseudonym for uniqueness and log-in.
+
+    Case, compatibility forms ("ｆｕｌｌ-width") and the choice between a space, a
+    hyphen and an underscore don't make a different name.
+    """
+    folded = unicodedata.normalize("NFKC", pseudonym).casefold().strip()
+    return _SEPARATORS.sub(" ", folded)
+
+
+def _allowed_characters(pseudonym: str) -> bool:
+    """Letters (with their accents), digits, spaces, hyphens and underscores."""
+    previous = ""
+    for ch in pseudonym:
+        category = unicodedata.category(ch)
+        if ch.isalnum() or ch in " -_":
+            pass
+        elif category in ("Mn", "Mc") and previous.isalpha():
+            pass  # a combining accent on a letter, as some scripts always write them
+        else:
+            return False
+        previous = ch if not category.startswith("M") else ""
+    return True
+
+
+def _scripts(pseudonym: str) -> set[str]:
+    return {unicodedata.name(ch, "UNKNOWN").split()[0] for ch in pseudonym if ch.isalpha()}
+
+
+def _impersonates_staff(pseudonym: str) -> bool:
+    skeleton = pseudonym_key(pseudonym).translate(_LOOKALIKE)
+    tokens = {t for t in re.split(r"[^a-z]+", skeleton) if t}
+    joined = re.sub(r"[^a-z]+", "", skeleton)
+    for word in _BENIGN:
+        joined = joined.replace(word, "")
+    return bool(tokens & _STAFF_WORDS) or any(word in joined for word in _STAFF_INSIDE)
 
 
 def pseudonym_problem(pseudonym: str) -> str | None:
-    """What is wrong with ``pseudonym`` in words a member understands, or None."""
-    if not (MIN_LENGTH <= len(pseudonym) <= MAX_LENGTH):
-        return f"A pseudonym is {MIN_LENGTH} to {MAX_LENGTH} characters long."
-    if "@" in pseudonym or _EMAIL.search(pseudonym):
-        return "That looks like an email address. Please choose a name that doesn't identify you."
-    if sum(ch.isdigit() for ch in pseudonym) >= 7:
-        return "That looks like a phone number. Please choose a name that doesn't identify you."
+    """What is wrong with ``pseudonym`` (already normalized), in words a member understands, or None.
+
+    Identifying looks are named first, whatever the length, because "that looks
+    like an email address" helps more than "too long".
+    """
+    if len(pseudonym) > _CHECKED_LENGTH:
+        return TOO_SHORT_OR_LONG
+    if _EMAIL.search(pseudonym):
+        return LOOKS_LIKE_EMAIL
+    if sum(ch.isdigit() for ch in pseudonym) >= _PHONE_DIGITS:
+        return LOOKS_LIKE_PHONE
     if _URL.search(pseudonym):
-        return "That looks like a web address. Please choose a plain name."
-    if not _ALLOWED.match(pseudonym):
-        return "Use letters, digits, spaces, hyphens and underscores only."
-    lowered = pseudonym_key(pseudonym).replace("0", "o")
-    tokens = set(re.split(r"[\s_\-\d]+", lowered))
-    joined = re.sub(r"[\s_\-\d]+", "", lowered)
-    if tokens & _STAFF_WORDS or any(word in joined for word in _STAFF_INSIDE):
-        return "That name could be mistaken for Haven's staff. Please choose another."
+        return LOOKS_LIKE_URL
+    if not (MIN_LENGTH <= len(pseudonym) <= MAX_LENGTH) or len(pseudonym_key(pseudonym)) > MAX_LENGTH:
+        return TOO_SHORT_OR_LONG
+    if not _allowed_characters(pseudonym):
+        return BAD_CHARACTERS
+    if len(_scripts(pseudonym) & _CONFUSABLE_SCRIPTS) > 1:
+        return MIXED_SCRIPTS
+    if _impersonates_staff(pseudonym):
+        return LOOKS_LIKE_STAFF
     return None
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 from forum.db import db
@@ -26,18 +28,31 @@ def _wants_json() -> bool:
         request.accept_mimetypes.best == "application/json")
 
 
+CSRF_MESSAGE = ("This form has expired or was sent from somewhere else. "
+                "Please reload the page and try again.")
+
+
 def error_response(status: int, message: str | None = None):  # type: ignore[no-untyped-def]
     message = message or MESSAGES.get(status, MESSAGES[400])
     if _wants_json():
         return jsonify({"ok": False, "error": message}), status
-    return render_template("errors/error.html", status=status, message=message), status
+    try:
+        return render_template("errors/error.html", status=status, message=message), status
+    except Exception:  # noqa: BLE001 - e.g. the database is down while the page looks up the member
+        # A bare page, still with every security header (they are added after this).
+        return (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Haven</title></head>"
+                f"<body><main><h1>Haven</h1><p>{escape(message)}</p></main></body></html>"), status
 
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(_exc: CSRFError):  # type: ignore[no-untyped-def]
-        return error_response(400, "This form has expired or was sent from somewhere else. "
-                                   "Please reload the page and try again.")
+        if request.endpoint == "accounts.logout" and not current_user.is_authenticated:
+            # Logging out after the session already ended (its token with it): nothing to protect.
+            from forum.accounts.routes import logged_out_response
+
+            return logged_out_response()
+        return error_response(400, CSRF_MESSAGE)
 
     @app.errorhandler(ActionError)
     def _action(exc: ActionError):  # type: ignore[no-untyped-def]

@@ -1,0 +1,80 @@
+"""Pseudonym rules as a member meets them: each refusal names its reason."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from forum.accounts import pseudonyms as p
+from forum.accounts.pseudonyms import normalize_pseudonym, pseudonym_key, pseudonym_problem, suggest_pseudonym
+
+
+@pytest.mark.parametrize("name", [
+    "Quiet Harbor 11", "abc", "x" * 24, "Ana-Lucía_7", "Łukasz", "Ярослав", "さくら", "Mellow Tide",
+    "Badminton Fan", "Clean Shaven", "Lantern-Keeper", "नमस्ते दोस्त",
+])
+def test_acceptable_pseudonyms(name: str) -> None:
+    assert pseudonym_problem(normalize_pseudonym(name)) is None
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("ab", p.TOO_SHORT_OR_LONG),
+    ("x" * 25, p.TOO_SHORT_OR_LONG),
+    ("jane@example.com", p.LOOKS_LIKE_EMAIL),
+    ("jane.doe.longname@example.com", p.LOOKS_LIKE_EMAIL),  # too long too, but "email" says more
+    ("jane at mail dot com", p.LOOKS_LIKE_EMAIL),
+    ("janedoe gmail", p.LOOKS_LIKE_EMAIL),
+    ("07700 900123", p.LOOKS_LIKE_PHONE),
+    ("+44 7700 900 123", p.LOOKS_LIKE_PHONE),
+    ("555-123-4567", p.LOOKS_LIKE_PHONE),
+    ("https://my.site", p.LOOKS_LIKE_URL),
+    ("www.example.org", p.LOOKS_LIKE_URL),
+    ("www jane", p.LOOKS_LIKE_URL),
+    ("jane.com", p.LOOKS_LIKE_URL),
+    ("jane!", p.BAD_CHARACTERS),
+    ("a.b.c", p.BAD_CHARACTERS),
+    ("smile \U0001F600", p.BAD_CHARACTERS),
+    ("zero\u200bwidth", p.BAD_CHARACTERS),
+    ("Hаven Friend", p.MIXED_SCRIPTS),  # the "а" is Cyrillic
+    ("Moderator", p.LOOKS_LIKE_STAFF),
+    ("the mods", p.LOOKS_LIKE_STAFF),
+    ("Haven Team", p.LOOKS_LIKE_STAFF),
+    ("SiteAdmin", p.LOOKS_LIKE_STAFF),
+    ("Adm1n", p.LOOKS_LIKE_STAFF),
+    ("M0D", p.LOOKS_LIKE_STAFF),
+    ("h4ven helper", p.LOOKS_LIKE_STAFF),
+    ("ＡＤＭＩＮ", p.LOOKS_LIKE_STAFF),  # full-width letters
+    ("Official_Support", p.LOOKS_LIKE_STAFF),
+])
+def test_refused_pseudonyms_say_why(name: str, message: str) -> None:
+    assert pseudonym_problem(normalize_pseudonym(name)) == message
+
+
+def test_every_message_is_distinct_and_plain() -> None:
+    messages = [p.TOO_SHORT_OR_LONG, p.LOOKS_LIKE_EMAIL, p.LOOKS_LIKE_PHONE, p.LOOKS_LIKE_URL,
+                p.BAD_CHARACTERS, p.MIXED_SCRIPTS, p.LOOKS_LIKE_STAFF, p.TAKEN]
+    assert len(set(messages)) == len(messages)
+    assert all(m.endswith(".") and len(m) < 120 for m in messages)
+
+
+def test_uniqueness_key_ignores_case_width_and_separators() -> None:
+    same = ["Quiet Harbor", "quiet harbor", "QUIET  HARBOR", "Quiet_Harbor", "quiet-harbor", "Ｑｕｉｅｔ Harbor"]
+    assert len({pseudonym_key(normalize_pseudonym(n)) for n in same}) == 1
+    assert pseudonym_key("Quiet Harbor") != pseudonym_key("QuietHarbor")
+
+
+def test_normalized_form_is_what_is_shown() -> None:
+    assert normalize_pseudonym("  Quiet   Harbor ") == "Quiet Harbor"
+    assert normalize_pseudonym("Ｑｕｉｅｔ") == "Quiet"
+
+
+def test_every_possible_suggestion_is_acceptable() -> None:
+    """Suggestions are two calm words and a number, and none trips a rule (checked exhaustively)."""
+    for adjective, noun in itertools.product(p._ADJECTIVES, p._NOUNS):
+        for number in range(10, 100):
+            name = f"{adjective} {noun} {number}"
+            assert pseudonym_problem(name) is None, name
+    for _ in range(50):
+        words = suggest_pseudonym().split()
+        assert len(words) == 3 and words[0] in p._ADJECTIVES and words[1] in p._NOUNS and words[2].isdigit()
