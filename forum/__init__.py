@@ -101,6 +101,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(rooms_bp)
+    from forum.safety.routes import bp as safety_bp
+
+    app.register_blueprint(safety_bp)
     try:
         from forum.moderation.routes import bp as moderation_bp
     except ImportError:  # the moderation queue lands separately

@@ -1,43 +1,101 @@
 """Logging that never records a client address, a pseudonym with content, or message text.
 
-Werkzeug's and the servers' access logs put the client address first on every
-line; Haven does not enable them. As a second guard, a filter masks anything that
-looks like an IPv4 or IPv6 address in every record that passes Haven's handlers.
+Three guards:
+
+1. Nothing in Haven logs an address, a pseudonym or member text in the first place;
+   log lines name the endpoint and what went wrong, nothing more.
+2. Loggers that would (Werkzeug's and the servers' access logs put the client
+   address first on every line; SQLAlchemy's engine logs every statement with its
+   parameters, which are pseudonyms and message text) are pinned to WARNING, so
+   even an operator who turns the root logger up to DEBUG does not switch them on.
+3. Every log record, from any logger, has anything that looks like an IPv4 or IPv6
+   address masked when it is created (a record factory), before any handler,
+   formatter or test capture sees it.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 from flask import Flask
 
-_IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
-_IPV6 = re.compile(r"\b(?:[0-9a-fA-F]{1,4}:){2,7}[0-9a-fA-F]{1,4}\b|::1\b|::ffff:[0-9.]+")
+_IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
+_IPV6 = re.compile(
+    r"(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![0-9A-Fa-f:])"  # full form
+    r"|(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![0-9A-Fa-f:])"  # compressed (::1, fe80::...)
+)
+MASK = "[address]"
+
+# Loggers that would write addresses, SQL parameters or request lines; kept at WARNING.
+QUIET_LOGGERS = (
+    "werkzeug", "engineio", "engineio.server", "socketio", "socketio.server", "geventwebsocket.handler",
+    "gunicorn.access", "sqlalchemy", "sqlalchemy.engine", "sqlalchemy.engine.Engine", "sqlalchemy.pool",
+    "sqlalchemy.orm", "urllib3", "alembic.runtime.migration",
+)
+
+
+def _looks_like_ipv6(match: str) -> bool:
+    # "12:30:45" (a time) is not an address: an IPv6 address has a hex group longer than two
+    # digits, a letter, or a "::".
+    return "::" in match or any(len(g) > 2 or any(c.isalpha() for c in g) for g in match.split(":"))
 
 
 def scrub(text: str) -> str:
-    return _IPV6.sub("[address]", _IPV4.sub("[address]", text))
+    """``text`` with anything that looks like an IP address replaced by "[address]"."""
+    text = _IPV4.sub(MASK, text)
+    return _IPV6.sub(lambda m: MASK if _looks_like_ipv6(m.group(0)) else m.group(0), text)
 
 
 class AddressFilter(logging.Filter):
+    """Masks addresses in a record's message (a handler-level guard for handlers added later)."""
+
     def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # noqa: BLE001 - never let logging break a request
-            return True
-        scrubbed = scrub(message)
-        if scrubbed != message:
-            record.msg, record.args = scrubbed, None
+        _scrub_record(record)
         return True
 
 
+def _scrub_record(record: logging.LogRecord) -> None:
+    try:
+        message = record.getMessage()
+    except Exception:  # noqa: BLE001 - never let logging break a request
+        return
+    scrubbed = scrub(message)
+    if scrubbed != message:
+        record.msg, record.args = scrubbed, None
+    if record.exc_info and not record.exc_text:
+        # Format the traceback now, so an address inside an exception message is masked too.
+        record.exc_text = scrub(logging.Formatter().formatException(record.exc_info))
+    elif record.exc_text:
+        record.exc_text = scrub(record.exc_text)
+
+
+_installed = False
+
+
+def install_record_factory() -> None:
+    """Mask addresses in every record at creation, whichever logger or handler it goes to."""
+    global _installed
+    if _installed:
+        return
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        _scrub_record(record)
+        return record
+
+    logging.setLogRecordFactory(factory)
+    _installed = True
+
+
 def configure_logging(app: Flask) -> None:
-    for name in ("werkzeug", "engineio.server", "socketio.server", "geventwebsocket.handler"):
+    for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    install_record_factory()
     address_filter = AddressFilter()
-    root = logging.getLogger()
-    for handler in root.handlers:
+    for handler in logging.getLogger().handlers:
         handler.addFilter(address_filter)
     app.logger.addFilter(address_filter)
     logging.getLogger("werkzeug").addFilter(address_filter)

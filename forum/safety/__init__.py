@@ -1,0 +1,2 @@
+"""Safety and anonymity: export, account deletion, pseudonym change, muting, content
+warnings set by moderators, and the moderators' second factor."""
