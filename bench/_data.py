@@ -1,0 +1,95 @@
+"""Fast synthetic data for benchmarks: members, threads and nested posts inserted in bulk."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from sqlalchemy import Engine, insert, select, text
+
+from forum.db import utcnow
+from forum.models import Base, Member, Post, Room, Thread
+
+BODY = ("Thank you for sharing this. I remember feeling exactly the same in my first months, "
+        "and it did get *lighter* with time.\n\n- one day at a time\n- talk to your sponsor\n\n"
+        "> You are not alone here.")
+BODY_HTML = ("<p>Thank you for sharing this. I remember feeling exactly the same in my first months, "
+             "and it did get <em>lighter</em> with time.</p>\n<ul>\n<li>one day at a time</li>\n"
+             "<li>talk to your sponsor</li>\n</ul>\n<blockquote>\n<p>You are not alone here.</p>\n</blockquote>\n")
+
+
+def create_schema(engine: Engine) -> None:
+    Base.metadata.create_all(engine)
+
+
+def members(engine: Engine, count: int, path: str = "partner") -> list[int]:
+    from forum.accounts.passwords import hash_secret
+
+    password_hash = hash_secret("bench password 123")
+    with engine.begin() as conn:
+        start = conn.execute(select(Member.id).order_by(Member.id.desc()).limit(1)).scalar() or 0
+        rows = [{"pseudonym": f"Bench Member {start + i}", "pseudonym_key": f"bench member {start + i}",
+                 "password_hash": password_hash, "recovery_code_hash": password_hash, "path": path,
+                 "role": "member", "auth_token": f"bench-token-{start + i}-{random.random()}",
+                 "created_at": utcnow(), "published_posts": 10} for i in range(1, count + 1)]
+        conn.execute(insert(Member), rows)
+        return list(conn.execute(select(Member.id).where(Member.id > start)).scalars())
+
+
+def fill(engine: Engine, *, threads: int, posts_per_thread: int, author_ids: list[int],
+         audience: str | None = None, nested: bool = True, seed: int = 7) -> list[int]:
+    """Insert ``threads`` threads of ``posts_per_thread`` posts across the rooms; returns thread ids.
+
+    Replies pick a random earlier post as parent (capped depth 10), so threads are genuinely nested.
+    """
+    rng = random.Random(seed)
+    with engine.begin() as conn:
+        rooms = [r for r in conn.execute(select(Room.id, Room.audience)).all()
+                 if audience is None or r.audience == audience]
+        next_post = (conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM post")).scalar() or 0) + 1
+        next_thread = (conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM thread")).scalar() or 0) + 1
+        now = utcnow()
+        thread_rows, post_rows, thread_ids = [], [], []
+        for t in range(threads):
+            tid = next_thread + t
+            room_id = rooms[t % len(rooms)].id
+            when = now - timedelta(minutes=threads - t)
+            thread_rows.append({"id": tid, "room_id": room_id, "author_id": rng.choice(author_ids),
+                                "title": f"Thread number {tid}: finding my feet", "status": "published",
+                                "pinned": False, "locked": False, "created_at": when, "last_activity_at": when,
+                                "post_count": posts_per_thread, "version": 0})
+            thread_ids.append(tid)
+            keys: list[tuple[int, str, int]] = []
+            for p in range(posts_per_thread):
+                pid = next_post
+                next_post += 1
+                if p == 0 or not nested:
+                    parent = keys[0] if keys else None
+                else:
+                    parent = rng.choice(keys[-50:]) if rng.random() < 0.8 else keys[0]
+                    if parent[2] >= 10:
+                        parent = keys[0]
+                depth = 0 if parent is None else parent[2] + 1
+                sort_key = f"{pid:010d}" if parent is None else f"{parent[1]}/{pid:010d}"
+                keys.append((pid, sort_key, depth))
+                post_rows.append({"id": pid, "thread_id": tid, "parent_id": parent[0] if parent else None,
+                                  "author_id": rng.choice(author_ids), "depth": depth, "sort_key": sort_key,
+                                  "body_source": BODY, "body_html": BODY_HTML, "status": "published",
+                                  "created_at": when, "content_warning": None, "edited_at": None,
+                                  "submit_key": None})
+            if len(post_rows) >= 20_000:
+                conn.execute(insert(Thread), thread_rows)
+                conn.execute(insert(Post), post_rows)
+                thread_rows, post_rows = [], []
+        if thread_rows:
+            conn.execute(insert(Thread), thread_rows)
+        if post_rows:
+            conn.execute(insert(Post), post_rows)
+        for room in rooms:
+            conn.execute(text("UPDATE room SET thread_count = (SELECT COUNT(*) FROM thread WHERE room_id = :r), "
+                              "last_activity_at = :now WHERE id = :r"), {"r": room.id, "now": now})
+        if engine.dialect.name == "postgresql":
+            for table in ("post", "thread", "member"):
+                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                  f"(SELECT MAX(id) FROM {table}))"))
+    return thread_ids
