@@ -129,9 +129,12 @@ class ServerSessionInterface(SessionInterface):
             return
         if session.ended:
             if session.sid:
-                with db.new_session() as s:
-                    s.execute(delete(WebSession).where(WebSession.id_hash == hash_session_id(session.sid)))
-                    s.commit()
+                try:
+                    with db.new_session() as s:
+                        s.execute(delete(WebSession).where(WebSession.id_hash == hash_session_id(session.sid)))
+                        s.commit()
+                except SQLAlchemyError:  # the row expires on its own; the browser forgets the id now
+                    app.logger.warning("session store unreachable; session row left to expire")
             self._delete_cookie(app, response)
             return
         if not session.sid and (not session.modified or (not _storable(session) and session.member_id is None)):
@@ -139,6 +142,19 @@ class ServerSessionInterface(SessionInterface):
             if session.stale_cookie:
                 self._delete_cookie(app, response)
             return
+        try:
+            keep = self._store(app, session, response)
+        except SQLAlchemyError:
+            # The page itself is already rendered; this browser just keeps no new session.
+            app.logger.warning("session store unreachable; session not saved")
+            return
+        if keep:
+            response.set_cookie(self.get_cookie_name(app), str(session.sid), domain=self.get_cookie_domain(app),
+                                path=self.get_cookie_path(app), httponly=True,
+                                secure=self.get_cookie_secure(app), samesite=self.get_cookie_samesite(app))
+
+    def _store(self, app: Flask, session: ServerSession, response: Response) -> bool:
+        """Write the session's row; True when the cookie should be (re)sent."""
         now = utcnow()
         with db.new_session() as s:
             if session.rotated_from:
@@ -153,7 +169,7 @@ class ServerSessionInterface(SessionInterface):
                 row = s.get(WebSession, hash_session_id(session.sid))
                 if row is None:  # ended elsewhere meanwhile (password change, log-out elsewhere)
                     self._delete_cookie(app, response)
-                    return
+                    return False
                 row.data = _storable(session)
                 row.member_id = session.member_id
                 row.last_seen_at = now
@@ -161,14 +177,12 @@ class ServerSessionInterface(SessionInterface):
                 row = s.get(WebSession, hash_session_id(session.sid))
                 if row is None:
                     self._delete_cookie(app, response)
-                    return
+                    return False
                 row.last_seen_at = now
             else:
-                return
+                return False
             s.commit()
-        response.set_cookie(self.get_cookie_name(app), session.sid, domain=self.get_cookie_domain(app),
-                            path=self.get_cookie_path(app), httponly=True,
-                            secure=self.get_cookie_secure(app), samesite=self.get_cookie_samesite(app))
+        return True
 
 
 def _prune_expired(s: Session, app: Flask, now: datetime) -> None:

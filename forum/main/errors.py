@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, render_template, request, session
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
@@ -45,6 +45,13 @@ def error_response(status: int, message: str | None = None):  # type: ignore[no-
 
 
 def register_error_handlers(app: Flask) -> None:
+    @app.before_request
+    def _session_store_down():  # type: ignore[no-untyped-def]
+        """A member whose session can't be read during an outage is told so, not sent to log in."""
+        if getattr(session, "unavailable", False) and request.endpoint not in ("main.healthz", "static"):
+            return error_response(503)
+        return None
+
     @app.errorhandler(CSRFError)
     def _csrf(_exc: CSRFError):  # type: ignore[no-untyped-def]
         if request.endpoint == "accounts.logout" and not current_user.is_authenticated:
