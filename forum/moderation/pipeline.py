@@ -49,7 +49,7 @@ def _screener(session: Session) -> Screener:
         select(func.count(WatchedWord.id), func.coalesce(func.max(WatchedWord.id), 0),
                func.max(WatchedWord.created_at))).one()
     version = (int(count), int(max_id), str(newest))
-    key = str(session.get_bind().url)
+    key = str(session.get_bind().engine.url)
     cached = _cache.get(key)
     if cached and cached[0] == version:
         return cached[1]
