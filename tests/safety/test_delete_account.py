@@ -1,0 +1,135 @@
+"""Deleting an account: consequences shown, password asked, posts kept as "a former member" or
+removed; either way no row anywhere carries the pseudonym, sessions end and sockets close."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from forum.accounts.models import Member, MemberMute, Notice, WebSession
+from forum.chat.models import ChatMessage, LiveSocket
+from forum.db import db
+from forum.extensions import socketio
+from forum.moderation.models import Flag
+from forum.rooms.models import Post, Room, Thread
+from tests.conftest import Account, login
+from tests.safety.conftest import add_reply, rows_containing, start_thread
+
+PSEUDONYM = "Quiet Harbor 11"
+
+
+@pytest.fixture
+def closed_sockets(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    closed: list[str] = []
+    monkeypatch.setattr(socketio.server, "disconnect", lambda sid, namespace=None: closed.append(sid))
+    return closed
+
+
+def _seed(app: Flask, partner: Account, other_partner: Account) -> dict[str, int]:
+    theirs = start_thread(app, other_partner, "Their thread", "Their opening words.")
+    my_reply = add_reply(app, partner, theirs.post_id, "My reply to them.")
+    their_answer = add_reply(app, other_partner, my_reply, "Their answer to my reply.")
+    answered = start_thread(app, partner, "My answered thread", "My words they answered.")
+    add_reply(app, other_partner, answered.post_id, "Their reply in my thread.")
+    lonely = start_thread(app, partner, "My lonely thread", "My words nobody answered.")
+    with app.app_context():
+        room = db.session.scalars(select(Room).where(Room.slug == "just-found-out")).one()
+        db.session.add_all([
+            ChatMessage(room_id=room.id, author_id=partner.id, body="My chat line.", body_html="My chat line."),
+            ChatMessage(room_id=room.id, author_id=other_partner.id, body="Their chat line.",
+                        body_html="Their chat line."),
+            Flag(item_type="post", item_id=theirs.post_id, member_id=partner.id, reason="unkind"),
+            MemberMute(muter_id=partner.id, muted_id=other_partner.id),
+            MemberMute(muter_id=other_partner.id, muted_id=partner.id),
+            Notice(member_id=partner.id, kind="held", body="A notice for me."),
+            LiveSocket(sid="sock-of-the-member", member_id=partner.id, room_id=room.id),
+            LiveSocket(sid="sock-of-someone-else", member_id=other_partner.id, room_id=room.id),
+        ])
+        db.session.commit()
+    return {"their_thread": theirs.thread_id, "my_reply": my_reply, "their_answer": their_answer,
+            "answered": answered.thread_id, "answered_post": answered.post_id, "lonely": lonely.thread_id}
+
+
+def _count(model: type) -> int:
+    return int(db.session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def test_page_states_consequences_and_asks_for_password(partner_client: FlaskClient) -> None:
+    html = partner_client.get("/account/delete").get_data(as_text=True)
+    for phrase in ("can’t be undone", "A former member", "Remove the text of all my posts", "chat messages",
+                   'type="password"', "download your data"):
+        assert phrase in html, phrase
+    assert 'href="/account/delete"' in partner_client.get("/account").get_data(as_text=True)
+
+
+def test_delete_keeping_posts(app: Flask, partner: Account, other_partner: Account, partner_client: FlaskClient,
+                              other_partner_client: FlaskClient, closed_sockets: list[str]) -> None:
+    ids = _seed(app, partner, other_partner)
+    second_device = login(app.test_client(), partner)
+    response = partner_client.post("/account/delete", data={"password": partner.password, "posts": "keep"})
+    assert response.status_code == 200 and "Your account is deleted" in response.get_data(as_text=True)
+    assert "Clear-Site-Data" in response.headers
+
+    assert rows_containing(app, PSEUDONYM) == []
+    assert closed_sockets == ["sock-of-the-member"]
+    for who in (partner_client, second_device):
+        assert who.get("/rooms").headers["Location"].startswith("/login")
+    with app.app_context():
+        assert db.session.get(Member, partner.id) is None
+        # Only the other member's session is tied to anyone (the redirects above made anonymous ones).
+        assert set(db.session.scalars(select(WebSession.member_id))) - {None} == {other_partner.id}
+        assert db.session.scalars(select(ChatMessage.body)).all() == ["Their chat line."]
+        assert _count(Flag) == 0 and _count(MemberMute) == 0 and _count(Notice) == 0
+        assert db.session.scalars(select(LiveSocket.sid)).all() == ["sock-of-someone-else"]
+        kept = db.session.get_one(Post, ids["my_reply"])
+        assert kept.author_id is None and kept.body_source == "My reply to them."
+    html = other_partner_client.get(f"/threads/{ids['their_thread']}").get_data(as_text=True)
+    assert "My reply to them." in html and "A former member" in html and PSEUDONYM not in html
+    assert "Their answer to my reply." in html
+
+
+def test_delete_removing_posts(app: Flask, partner: Account, other_partner: Account, partner_client: FlaskClient,
+                               other_partner_client: FlaskClient, closed_sockets: list[str]) -> None:
+    ids = _seed(app, partner, other_partner)
+    response = partner_client.post("/account/delete", data={"password": partner.password, "posts": "remove"})
+    assert response.status_code == 200
+
+    for gone in (PSEUDONYM, "My reply to them.", "My words they answered.", "My words nobody answered.",
+                 "My chat line.", "My lonely thread"):
+        assert rows_containing(app, gone) == [], gone
+    assert closed_sockets == ["sock-of-the-member"]
+    with app.app_context():
+        assert db.session.get(Thread, ids["lonely"]) is None  # nobody answered: gone entirely
+        answered = db.session.get_one(Thread, ids["answered"])  # others answered: stays, titled
+        assert answered.author_id is None and answered.title == "My answered thread"
+        assert answered.post_count == 1
+        opening = db.session.get_one(Post, ids["answered_post"])
+        assert opening.status == "deleted" and opening.body_source == "" and opening.author_id is None
+        assert db.session.get_one(Post, ids["their_answer"]).body_source == "Their answer to my reply."
+    html = other_partner_client.get(f"/threads/{ids['their_thread']}").get_data(as_text=True)
+    assert "My reply to them." not in html and "Their answer to my reply." in html
+    assert other_partner_client.get(f"/threads/{ids['answered']}").status_code == 200
+    assert other_partner_client.get(f"/threads/{ids['lonely']}").status_code == 404
+
+
+def test_wrong_password_or_no_choice_deletes_nothing(app: Flask, partner: Account, other_partner: Account,
+                                                    partner_client: FlaskClient, closed_sockets: list[str]) -> None:
+    _seed(app, partner, other_partner)
+    wrong = partner_client.post("/account/delete", data={"password": "not the password", "posts": "keep"})
+    assert wrong.status_code == 400 and "That password isn" in wrong.get_data(as_text=True)
+    no_choice = partner_client.post("/account/delete", data={"password": partner.password})
+    assert no_choice.status_code == 400 and "what happens to your posts" in no_choice.get_data(as_text=True)
+    assert partner_client.get("/rooms").status_code == 200
+    assert closed_sockets == []
+    with app.app_context():
+        assert db.session.get(Member, partner.id) is not None
+        assert _count(ChatMessage) == 2 and _count(MemberMute) == 2
+
+
+def test_deleted_pseudonym_can_be_taken_again(app: Flask, partner: Account, partner_client: FlaskClient) -> None:
+    partner_client.post("/account/delete", data={"password": partner.password, "posts": "keep"})
+    response = app.test_client().post("/signup", data={"pseudonym": PSEUDONYM, "password": "a new calm password 9",
+                                                       "path": "partner", "guidelines": "yes"})
+    assert response.status_code == 200

@@ -1,0 +1,83 @@
+"""Muting: the muted member's posts become a placeholder the reader can open (no JavaScript),
+for the one who muted only; the muted member is never told and sees nothing change."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from forum.accounts.models import MemberMute, Notice
+from forum.db import db
+from forum.safety.queries import members_muting, muted_member_ids
+from tests.conftest import Account
+from tests.safety.conftest import add_reply, start_thread
+
+PLACEHOLDER = "Hidden because you muted this member"
+
+
+def _mute(client: FlaskClient, post_id: int) -> None:
+    response = client.post(f"/posts/{post_id}/mute-author")
+    assert response.status_code == 302
+
+
+def test_muted_members_posts_are_a_placeholder_that_opens(app: Flask, partner: Account, other_partner: Account,
+                                                        partner_client: FlaskClient,
+                                                        other_partner_client: FlaskClient) -> None:
+    made = start_thread(app, other_partner, "Day three", "The words of the muted member.")
+    add_reply(app, partner, made.post_id, "My own reply stays visible.")
+    before = partner_client.get(f"/threads/{made.thread_id}").get_data(as_text=True)
+    assert "Mute author" in before and PLACEHOLDER not in before
+
+    _mute(partner_client, made.post_id)
+    html = partner_client.get(f"/threads/{made.thread_id}").get_data(as_text=True)
+    assert PLACEHOLDER in html
+    # The text is inside a closed <details>: one click shows it, without JavaScript.
+    details = html[html.index('<details class="muted-post">'):]
+    details = details[:details.index("</details>")]
+    assert "<summary>" in details and "The words of the muted member." in details and " open" not in details.split(">")[0]
+    posts = html[html.index('<ol class="posts"'):]
+    assert "Gentle Cedar 12" not in posts  # not even in the screen-reader text of the Reply link
+    assert "My own reply stays visible." in html
+    assert "Mute author" not in html.split("My own reply")[0].split("muted-post")[1]  # no second mute control
+
+    # The muted member sees the thread exactly as before, and gets no notice.
+    theirs = other_partner_client.get(f"/threads/{made.thread_id}").get_data(as_text=True)
+    assert PLACEHOLDER not in theirs and "The words of the muted member." in theirs
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Notice)) == 0
+
+
+def test_account_page_lists_mutes_and_unmute_restores_posts(app: Flask, partner: Account, other_partner: Account,
+                                                           partner_client: FlaskClient) -> None:
+    made = start_thread(app, other_partner, "Hello", "Visible again later.")
+    _mute(partner_client, made.post_id)
+    _mute(partner_client, made.post_id)  # twice is the same as once
+    account = partner_client.get("/account").get_data(as_text=True)
+    assert "Gentle Cedar 12" in account and f"/account/muted/{other_partner.id}/unmute" in account
+    with app.app_context():
+        assert muted_member_ids(db.session, partner.id) == {other_partner.id}
+        assert members_muting(db.session, other_partner.id) == {partner.id}
+        assert db.session.scalar(select(func.count()).select_from(MemberMute)) == 1
+
+    assert partner_client.post(f"/account/muted/{other_partner.id}/unmute").status_code == 302
+    html = partner_client.get(f"/threads/{made.thread_id}").get_data(as_text=True)
+    assert PLACEHOLDER not in html and "Visible again later." in html
+    assert "You haven’t muted anyone" in partner_client.get("/account").get_data(as_text=True)
+
+
+def test_cannot_mute_yourself_or_through_a_post_you_cannot_see(app: Flask, partner: Account, recovering: Account,
+                                                               partner_client: FlaskClient) -> None:
+    own = start_thread(app, partner, "Mine", "My words.")
+    assert partner_client.post(f"/posts/{own.post_id}/mute-author").status_code == 400
+    other_path = start_thread(app, recovering, "Recovery room", "Not for partners.")
+    assert partner_client.post(f"/posts/{other_path.post_id}/mute-author").status_code == 404
+    with app.app_context():
+        assert muted_member_ids(db.session, partner.id) == set()
+
+
+def test_mute_needs_a_login_and_post(app: Flask, other_partner: Account, client: FlaskClient,
+                                     partner_client: FlaskClient) -> None:
+    made = start_thread(app, other_partner, "Hello", "Text.")
+    assert client.post(f"/posts/{made.post_id}/mute-author").status_code == 302  # to log in
+    assert partner_client.get(f"/posts/{made.post_id}/mute-author").status_code == 405
