@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -26,6 +27,18 @@ def _env_bool(name: str, default: bool) -> bool:
 def _env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
     return int(value) if value else default
+
+
+def _socketio_async_mode() -> str | None:
+    """SOCKETIO_ASYNC_MODE if set; else "gevent" when the process runs monkey-patched by gevent
+    (gunicorn's gevent worker patches before it loads the app); else None (threading)."""
+    explicit = os.environ.get("SOCKETIO_ASYNC_MODE")
+    if explicit:
+        return explicit
+    monkey = sys.modules.get("gevent.monkey")
+    if monkey is not None and monkey.is_module_patched("socket"):
+        return "gevent"
+    return None
 
 
 def _development_secret_key() -> str:
@@ -48,7 +61,7 @@ class Config:
 
     # Socket.IO: a message queue (redis://...) lets several processes share live chat.
     SOCKETIO_MESSAGE_QUEUE = os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None
-    SOCKETIO_ASYNC_MODE = os.environ.get("SOCKETIO_ASYNC_MODE") or None
+    SOCKETIO_ASYNC_MODE = _socketio_async_mode()
     # Origins allowed to open a socket; empty means "this site's own origin only".
     SOCKETIO_ALLOWED_ORIGINS = [
         o.strip() for o in os.environ.get("SOCKETIO_ALLOWED_ORIGINS", "").split(",") if o.strip()
@@ -101,6 +114,9 @@ class Config:
     POSTS_PER_PAGE = 100
     MAX_THREAD_DEPTH = 6
     CHAT_HISTORY = 50
+    # Each process confirms its sockets' live_socket rows this often (seconds; 0 = off); rows
+    # unconfirmed for three beats (a killed process) stop counting as present and are swept.
+    CHAT_PRESENCE_HEARTBEAT = _env_int("CHAT_PRESENCE_HEARTBEAT", 30)
 
     # Safety.
     QUICK_EXIT_URL = os.environ.get("QUICK_EXIT_URL", "https://www.bbc.co.uk/weather")
@@ -131,6 +147,7 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = False  # tests/test_security.py turns it back on to prove forms refuse without it
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_KIB = 8 * 1024
+    CHAT_PRESENCE_HEARTBEAT = 0  # no background thread per test app; tests/chat drive the heartbeat directly
 
 
 class ProductionConfig(Config):

@@ -1,0 +1,200 @@
+"""Chat writes: the one path every chat message takes, from a socket or from a form.
+
+``do_send_message`` validates, checks the author may write, dedupes a resend,
+applies the rate limit, screens, stores, queues the message for moderators when
+screening says so, and queues the broadcast (sent after the caller commits).
+``set_message_visibility`` is what moderation calls to remove, hide or restore.
+Functions take the caller's session and never commit.
+
+Events, always to ``room:<id>`` (the socket room of the chat's room):
+``chat`` {type: "chat", op: "add", room_id, id, message} when a published message
+appears (sent, approved or restored) and {type: "chat", op: "remove", room_id, id}
+when one leaves (removed, hidden, held).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from flask import current_app
+from limits import parse
+from limits.storage import Storage, storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from forum.accounts.models import Member
+from forum.chat.models import ChatMessage
+from forum.chat.queries import message_payload
+from forum.errors import ActionError, NotFound, RateLimited
+from forum.events import notify
+from forum.moderation.actions import record_screening
+from forum.moderation.pipeline import screen_member_text
+from forum.moderation.screening import Verdict
+from forum.rooms.actions import check_can_write
+from forum.rooms.models import Room, Visibility
+from forum.text.clean import clean_text
+from forum.text.render import render_chat
+
+MAX_MESSAGE = 1_000
+# Anything this long is refused before any normalisation work (frames are capped at 64 KB anyway).
+MAX_RAW = 4 * MAX_MESSAGE
+MAX_ID = 2**31 - 1
+_CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+_EXTENSION = "haven_chat_limiter"
+
+
+def room_channel(room_id: int) -> str:
+    """The socket room of a chat room; built only from ids the server has checked."""
+    return f"room:{room_id}"
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What a send produced: the stored message, and the verdict (None for a deduplicated resend)."""
+
+    message: ChatMessage
+    verdict: Verdict | None
+
+
+# Access ------------------------------------------------------------------------------------
+
+def valid_id(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
+def access_message(session: Session, member: Member, message_id: object) -> ChatMessage:
+    """A chat message of a room ``member`` can see; held ones only for their author and moderators."""
+    from forum import permissions
+
+    message = session.get(ChatMessage, message_id) if valid_id(message_id) else None
+    if message is None:
+        raise NotFound()
+    room = session.get(Room, message.room_id)
+    if room is None or not permissions.can_see_room(member, room):
+        raise NotFound()
+    if message.status == Visibility.HELD and not (member.is_moderator or message.author_id == member.id):
+        raise NotFound()
+    return message
+
+
+# Checks ------------------------------------------------------------------------------------
+
+def check_message_body(raw: object) -> str:
+    """The message as it will be screened; ActionError with code empty, too_long or invalid."""
+    if not isinstance(raw, str):
+        raise ActionError("Your message must be text.", field="body", code="invalid")
+    if len(raw) > MAX_RAW:
+        raise ActionError(f"Messages can be at most {MAX_MESSAGE:,} characters.", field="body", code="too_long")
+    try:
+        text = clean_text(raw, field="body", label="Your message", max_length=MAX_RAW)
+    except ActionError as exc:
+        code = "empty" if "empty" in exc.message else "invalid"
+        raise ActionError(exc.message, field="body", code=code) from None
+    if len(text) > MAX_MESSAGE:
+        raise ActionError(f"Messages can be at most {MAX_MESSAGE:,} characters (this one is {len(text):,}).",
+                          field="body", code="too_long")
+    return text
+
+
+def check_client_id(raw: object) -> str | None:
+    """A client's id for one message (8-64 URL-safe characters), or None when absent."""
+    if raw is None:
+        return None
+    if isinstance(raw, str) and _CLIENT_ID.match(raw):
+        return raw
+    raise ActionError("That message couldn't be sent. Please reload the page.", code="invalid")
+
+
+def _limiter_storage() -> Storage:
+    """One rate-limit store per app, shared across processes when RATELIMIT_STORAGE_URI is Redis."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    storage = app.extensions.get(_EXTENSION)
+    if storage is None:
+        storage = storage_from_string(app.config.get("RATELIMIT_STORAGE_URI") or "memory://")
+        app.extensions[_EXTENSION] = storage
+    return storage  # type: ignore[no-any-return]
+
+
+def check_rate(member: Member) -> None:
+    """Count one message against CHAT_RATE_LIMIT (5 per 10 seconds); RateLimited when over."""
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return
+    limit = parse(current_app.config["CHAT_RATE_LIMIT"])
+    if not MovingWindowRateLimiter(_limiter_storage()).hit(limit, "chat", str(member.id)):
+        raise RateLimited("You're sending messages a little fast. Please wait a few seconds and try again.")
+
+
+def find_sent_message(session: Session, member: Member, client_id: str | None) -> ChatMessage | None:
+    """The message ``member`` already sent under ``client_id``, if any."""
+    if client_id is None:
+        return None
+    return session.scalar(select(ChatMessage).where(ChatMessage.author_id == member.id,
+                                                    ChatMessage.client_id == client_id))
+
+
+# Writes ------------------------------------------------------------------------------------
+
+def do_send_message(session: Session, member: Member, room: Room, body: object, client_id: object = None,
+                    *, confirmed: bool = False) -> Sent:
+    """Store ``member``'s chat line in ``room`` (already access-checked) and queue its broadcast.
+
+    Raises ActionError with a code the client can act on: banned, muted (Forbidden),
+    empty, too_long, invalid, rate_limited, refused (screening), confirm
+    (NeedsConfirmation: resend with ``confirmed=True``), duplicate (two sends with one
+    client id raced: roll back and answer with ``find_sent_message``). A resend with a
+    known ``client_id`` returns the stored message and writes nothing. Held messages
+    are stored but not broadcast; flagged ones are broadcast and queued for review.
+    """
+    check_can_write(member)
+    text = check_message_body(body)
+    key = check_client_id(client_id)
+    existing = find_sent_message(session, member, key)
+    if existing is not None:
+        if existing.room_id != room.id:
+            raise ActionError("That message couldn't be sent. Please reload the page.", code="invalid")
+        return Sent(existing, None)
+    check_rate(member)
+    verdict = screen_member_text(session, member, text, kind="chat", confirmed=confirmed)
+    status = Visibility.HELD if verdict.decision == "hold" else Visibility.PUBLISHED
+    message = ChatMessage(room_id=room.id, author_id=member.id, body=verdict.text,
+                          body_html=render_chat(verdict.text), status=status, client_id=key)
+    message.author = member
+    session.add(message)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise ActionError("That message was already sent.", code="duplicate", status=409) from None
+    if status == Visibility.PUBLISHED:
+        notify_message_added(session, message)
+    record_screening(session, item_type="chat", item_id=message.id, author_id=member.id, room_id=room.id,
+                     verdict=verdict)
+    return Sent(message, verdict)
+
+
+def set_message_visibility(session: Session, message: ChatMessage, status: str) -> str:
+    """Move ``message`` to ``status`` (moderation: approve, hide, remove, restore); returns the old status.
+
+    A message leaving the published state disappears from every open chat of its
+    room (``chat`` remove); one entering it appears (``chat`` add). Does not log or
+    tell the author: the moderation action calling it does.
+    """
+    if status not in {v.value for v in Visibility}:
+        raise ValueError(f"unknown visibility {status!r}")
+    old = message.status
+    if old == status:
+        return old
+    message.status = status
+    if old == Visibility.PUBLISHED:
+        notify(session, "chat", {"type": "chat", "op": "remove", "room_id": message.room_id, "id": message.id},
+               to=room_channel(message.room_id))
+    elif status == Visibility.PUBLISHED:
+        notify_message_added(session, message)
+    return old
+
+
+def notify_message_added(session: Session, message: ChatMessage) -> None:
+    notify(session, "chat", {"type": "chat", "op": "add", "room_id": message.room_id, "id": message.id,
+                             "message": message_payload(message)}, to=room_channel(message.room_id))

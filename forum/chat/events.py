@@ -1,0 +1,297 @@
+"""Chat over Socket.IO: a thin namespace that checks, calls an action, commits, acknowledges.
+
+Sockets run with ``manage_session=False``: each event re-reads the server-side
+session, so ``current_user`` reflects a log-out, a password change or a ban made
+since the socket connected. Every event re-checks the member; a socket whose member
+is gone is disconnected and told so. Clients name rooms by id only; the server
+checks ``can_see_room`` and builds the socket room name (``room:<id>``) itself, and
+answers a forbidden room exactly like a missing one.
+
+Events (client -> server, each acknowledged with ``{"ok": true, ...}`` or
+``{"ok": false, "error": <text for the member>, "code": <code>}``):
+
+- ``join`` {room_id, after_id?}: enter a room's chat (one at a time per socket);
+  answers the last CHAT_HISTORY messages, or with ``after_id`` every message after
+  it (reconnect catch-up, paged with ``has_more``), and the presence count.
+- ``leave`` {room_id}: leave the chat (the socket stays connected).
+- ``send`` {room_id, body, client_id?, confirmed?}: ``forum.chat.actions.do_send_message``.
+- ``history`` {room_id, before_id}: older messages. ``since`` {room_id, after_id}: newer ones.
+- ``watch_thread`` {thread_id}: live ``post`` events of a thread page.
+
+Server -> client: ``chat`` (add/remove, to ``room:<id>``), ``presence`` (to
+``room:<id>``), ``post`` (to ``thread:<id>``), ``queue`` (to ``moderators``).
+On connect every socket joins ``member:<id>``; moderators also join ``moderators``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Flask, current_app, request
+from flask_login import current_user
+from flask_socketio import Namespace, disconnect, join_room, leave_room, rooms
+from sqlalchemy.exc import SQLAlchemyError
+
+from forum.accounts.models import Member
+from forum.chat import actions, presence, queries
+from forum.db import db, utcnow
+from forum.errors import ActionError
+from forum.extensions import socketio
+from forum.moderation.actions import MODERATORS_ROOM
+from forum.rooms.actions import access_room_by_id, access_thread, thread_channel
+from forum.rooms.models import Room
+
+log = logging.getLogger(__name__)
+
+UNAUTHORIZED = {"ok": False, "code": "unauthorized", "error": "Your session has ended. Please log in again."}
+MALFORMED = {"ok": False, "code": "invalid", "error": "That request didn't make sense to us. Please reload the page."}
+FAILED = {"ok": False, "code": "error",
+          "error": "Something went wrong on our side. Nothing you did caused it; please try again."}
+HELD = ("Thank you. A moderator will look at your message shortly before others can see it. "
+        "This is routine and not a judgment of you.")
+
+# Sockets this process holds (for the presence heartbeat; see forum.chat.presence).
+_local_sids: set[str] = set()
+_heartbeat_lock = threading.Lock()
+_heartbeat_started = False
+
+
+def member_channel(member_id: int) -> str:
+    return f"member:{member_id}"
+
+
+def _member() -> Member | None:
+    """The member behind this event's session, if still logged in and allowed in."""
+    if not current_user.is_authenticated:
+        return None
+    member = current_user._get_current_object()
+    return member if isinstance(member, Member) and member.is_active else None
+
+
+def _sid() -> str:
+    return str(request.sid)  # type: ignore[attr-defined]
+
+
+# Payload fields ----------------------------------------------------------------------------
+
+def _id_field(data: dict[str, Any], key: str, *, required: bool = True) -> int | None:
+    value = data.get(key)
+    if value is None and not required:
+        return None
+    if not actions.valid_id(value):
+        raise ActionError("That request didn't make sense to us. Please reload the page.", code="invalid")
+    return int(value)  # type: ignore[arg-type]
+
+
+def _room(member: Member, data: dict[str, Any]) -> Room:
+    """The room named by ``room_id``, if ``member`` may see it; not_found otherwise (same answer)."""
+    room_id = data.get("room_id")
+    return access_room_by_id(db.session, member, room_id if actions.valid_id(room_id) else 0)  # type: ignore[arg-type]
+
+
+def _page(page: queries.MessagePage) -> dict[str, Any]:
+    return {"messages": [queries.message_payload(m) for m in page.messages], "has_more": page.has_more}
+
+
+def member_event(handler: Callable[[Any, Member, dict[str, Any]], dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """Wrap a handler: re-check the member, parse the one dict argument, commit, always acknowledge.
+
+    A member who is gone (logged out, password changed, banned) has their socket
+    disconnected. Errors never escape as exceptions and nothing of the payload is logged.
+    """
+
+    @wraps(handler)
+    def wrapper(self: Any, *args: Any) -> dict[str, Any]:
+        member = _member()
+        if member is None:
+            _forget_socket(_sid())
+            disconnect()
+            return dict(UNAUTHORIZED)
+        if len(args) != 1 or not isinstance(args[0], dict):
+            return dict(MALFORMED)
+        try:
+            ack = handler(self, member, args[0])
+            db.session.commit()
+            return ack
+        except ActionError as exc:
+            db.session.rollback()
+            return {"ok": False, "error": exc.message, "code": exc.code, **_extra(exc)}
+        except Exception as exc:  # noqa: BLE001 - the client always gets an answer
+            db.session.rollback()
+            log.error("chat event %s failed: %s", handler.__name__, type(exc).__name__)
+            return dict(FAILED)
+
+    return wrapper
+
+
+def _extra(exc: ActionError) -> dict[str, Any]:
+    ack = exc.to_ack()
+    return {"confirm": ack["confirm"]} if "confirm" in ack else {}
+
+
+class ChatNamespace(Namespace):
+    """The default namespace: chat rooms, thread pages, personal and moderator channels."""
+
+    def on_connect(self, auth: Any = None) -> bool:
+        member = _member()
+        if member is None:
+            return False  # refused: the client sees a connect_error
+        sid = _sid()
+        try:
+            presence.do_open_socket(db.session, sid, member)
+            db.session.commit()
+        except SQLAlchemyError:
+            db.session.rollback()
+            log.error("could not record a socket")
+            return False
+        join_room(member_channel(member.id))
+        if member.is_moderator:
+            join_room(MODERATORS_ROOM)
+        _local_sids.add(sid)
+        _ensure_heartbeat(current_app._get_current_object())  # type: ignore[attr-defined]
+        return True
+
+    def on_disconnect(self, reason: Any = None) -> None:
+        _forget_socket(_sid())
+
+    @member_event
+    def on_join(self, member: Member, data: dict[str, Any]) -> dict[str, Any]:
+        room = _room(member, data)
+        after_id = _id_field(data, "after_id", required=False)
+        sid = _sid()
+        previous = presence.do_enter_room(db.session, sid, member, room)
+        if previous is not None:
+            leave_room(actions.room_channel(previous))
+        # Join before reading, so a message committed meanwhile is either read here or
+        # broadcast to this socket (the client drops the duplicate by id): never missed.
+        join_room(actions.room_channel(room.id))
+        if after_id is not None:
+            page = queries.messages_after(db.session, member, room, after_id)
+        else:
+            page = queries.recent_messages(db.session, member, room, current_app.config["CHAT_HISTORY"])
+        return {"ok": True, "room_id": room.id, "catch_up": after_id is not None,
+                "present": presence.present_count(db.session, room.id), **_page(page)}
+
+    @member_event
+    def on_leave(self, member: Member, data: dict[str, Any]) -> dict[str, Any]:
+        room = _room(member, data)
+        if actions.room_channel(room.id) in rooms():
+            presence.do_leave_room(db.session, _sid())
+            leave_room(actions.room_channel(room.id))
+        return {"ok": True, "room_id": room.id}
+
+    @member_event
+    def on_send(self, member: Member, data: dict[str, Any]) -> dict[str, Any]:
+        room = _room(member, data)
+        confirmed = data.get("confirmed", False)
+        if not isinstance(confirmed, bool):
+            raise ActionError("That request didn't make sense to us. Please reload the page.", code="invalid")
+        try:
+            sent = actions.do_send_message(db.session, member, room, data.get("body"), data.get("client_id"),
+                                           confirmed=confirmed)
+        except ActionError as exc:
+            if exc.code != "duplicate":
+                raise
+            # Two sends with one client id raced; answer with the copy that was stored.
+            db.session.rollback()
+            existing = actions.find_sent_message(db.session, member, actions.check_client_id(data.get("client_id")))
+            if existing is None:
+                raise
+            return send_ack(actions.Sent(existing, None))
+        return send_ack(sent)
+
+    @member_event
+    def on_history(self, member: Member, data: dict[str, Any]) -> dict[str, Any]:
+        room = _room(member, data)
+        before_id = _id_field(data, "before_id")
+        page = queries.recent_messages(db.session, member, room, current_app.config["CHAT_HISTORY"], before_id)
+        return {"ok": True, "room_id": room.id, **_page(page)}
+
+    @member_event
+    def on_since(self, member: Member, data: dict[str, Any]) -> dict[str, Any]:
+        room = _room(member, data)
+        after_id = _id_field(data, "after_id") or 0
+        page = queries.messages_after(db.session, member, room, after_id)
+        return {"ok": True, "room_id": room.id, **_page(page)}
+
+    @member_event
+    def on_watch_thread(self, member: Member, data: dict[str, Any]) -> dict[str, Any]:
+        thread_id = data.get("thread_id")
+        thread = access_thread(db.session, member, thread_id if actions.valid_id(thread_id) else 0)  # type: ignore[arg-type]
+        join_room(thread_channel(thread.id))
+        return {"ok": True, "thread_id": thread.id}
+
+
+def send_ack(sent: actions.Sent) -> dict[str, Any]:
+    """The answer to a send: ok with the message, or ``held`` (stored, shown to nobody else yet)."""
+    message = sent.message
+    payload = queries.message_payload(message)
+    if message.status == "held":
+        return {"ok": False, "code": "held", "error": HELD, "id": message.id, "message": payload}
+    ack: dict[str, Any] = {"ok": True, "id": message.id, "message": payload}
+    if sent.verdict is not None and sent.verdict.crisis:
+        ack["crisis"] = True
+    if sent.verdict is not None and sent.verdict.message and sent.verdict.decision in ("flag", "publish"):
+        ack["notice"] = sent.verdict.message
+    return ack
+
+
+def _forget_socket(sid: str) -> None:
+    """Drop the socket's row and tell the chat room it was in (also when its row is already gone)."""
+    _local_sids.discard(sid)
+    try:
+        joined = [int(name.split(":", 1)[1]) for name in rooms(sid=sid) if name.startswith("room:")]
+    except (KeyError, ValueError):
+        joined = []
+    try:
+        presence.do_close_socket(db.session, sid, joined)
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.error("could not forget a socket")
+
+
+def _ensure_heartbeat(app: Flask) -> None:
+    """Start this process's presence heartbeat once (see forum.chat.presence)."""
+    global _heartbeat_started
+    interval = int(app.config.get("CHAT_PRESENCE_HEARTBEAT", 30) or 0)
+    if not interval or _heartbeat_started:
+        return
+    with _heartbeat_lock:
+        if _heartbeat_started:
+            return
+        _heartbeat_started = True
+    socketio.start_background_task(_heartbeat, app, interval)
+
+
+def _heartbeat(app: Flask, interval: int) -> None:
+    while True:
+        socketio.sleep(interval)
+        try:
+            with app.app_context():
+                session = db.new_session()
+                try:
+                    now = utcnow()
+                    presence.refresh_sockets(session, list(_local_sids), now)
+                    presence.sweep_stale(session, now)
+                    session.commit()
+                finally:
+                    session.close()
+        except Exception as exc:  # noqa: BLE001 - try again at the next beat
+            log.warning("presence heartbeat failed: %s", type(exc).__name__)
+
+
+def register(app: Flask) -> None:
+    """Attach chat to ``app``: the socket namespace and the HTTP routes.
+
+    Called after ``socketio.init_app``, which builds a new Socket.IO server for each
+    app; ``on_namespace`` then registers on that server directly.
+    """
+    from forum.chat.routes import bp
+
+    app.register_blueprint(bp)
+    socketio.on_namespace(ChatNamespace("/"))

@@ -1,0 +1,276 @@
+/* Live chat for the panel in forum/templates/chat/_panel.html.
+ *
+ * Without this file (or without the Socket.IO client) the panel is a plain form that
+ * posts to /rooms/<slug>/chat. With it, messages arrive live over Socket.IO, each send
+ * is acknowledged by the server, and after a dropped connection the client rejoins and
+ * fetches every message after the last one it saw, in order, without duplicates.
+ * Message HTML comes from the server, escaped and linkified when it was stored.
+ */
+(function () {
+  "use strict";
+  var panel = document.getElementById("chat");
+  if (!panel || typeof window.io !== "function") { return; }
+
+  var roomId = parseInt(panel.getAttribute("data-room-id"), 10);
+  var maxLength = parseInt(panel.getAttribute("data-max-length"), 10) || 1000;
+  var log = document.getElementById("chat-log");
+  var form = document.getElementById("chat-form");
+  var input = document.getElementById("chat-input");
+  var sendButton = document.getElementById("chat-send");
+  var errorBox = document.getElementById("chat-error");
+  var nudge = document.getElementById("chat-nudge");
+  var nudgeText = document.getElementById("chat-nudge-text");
+  var announcer = document.getElementById("chat-announce");
+  var count = document.getElementById("chat-count");
+  var countLabel = document.getElementById("chat-count-label");
+  var status = document.getElementById("chat-status");
+  var older = document.getElementById("chat-older");
+
+  var seen = {};          // message id -> true, so a message is never shown twice
+  var lastId = 0;         // the newest message id seen: reconnect catch-up starts after it
+  var oldestId = null;    // the oldest shown: "Load older messages" asks before it
+  var joined = false;
+  var pending = null;     // {body, clientId}: resent with the same id, so it is stored once
+  var ACK_TIMEOUT = 10000;
+
+  Array.prototype.forEach.call(log.querySelectorAll("li[data-id]"), function (li) {
+    note(parseInt(li.getAttribute("data-id"), 10));
+  });
+  localTimes(log);
+
+  function note(id) {
+    seen[id] = true;
+    if (id > lastId) { lastId = id; }
+    if (oldestId === null || id < oldestId) { oldestId = id; }
+  }
+
+  function setStatus(text) { status.textContent = text; }
+
+  function showError(text) {
+    errorBox.textContent = text || "";
+    if (text) { input.setAttribute("aria-invalid", "true"); } else { input.removeAttribute("aria-invalid"); }
+  }
+
+  function newClientId() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  function localTimes(root) {
+    Array.prototype.forEach.call(root.querySelectorAll("time.chat-time[datetime]"), function (t) {
+      var d = new Date(t.getAttribute("datetime"));
+      if (!isNaN(d.getTime())) {
+        t.textContent = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+      }
+    });
+  }
+
+  function build(m) {
+    var li = document.createElement("li");
+    li.className = "chat-msg" + (m.status === "held" ? " chat-held" : "");
+    li.id = "chat-msg-" + m.id;
+    li.setAttribute("data-id", String(m.id));
+    var author = document.createElement("span");
+    author.className = "chat-author";
+    author.textContent = m.author || "A former member";
+    var time = document.createElement("time");
+    time.className = "chat-time";
+    time.setAttribute("datetime", m.created_at || "");
+    li.appendChild(author);
+    li.appendChild(document.createTextNode(" "));
+    li.appendChild(time);
+    li.appendChild(document.createTextNode(" "));
+    if (m.status === "held") {
+      var badge = document.createElement("span");
+      badge.className = "badge";
+      badge.textContent = "Waiting for review";
+      li.appendChild(badge);
+      li.appendChild(document.createTextNode(" "));
+    }
+    var body = document.createElement("span");
+    body.className = "chat-body";
+    body.innerHTML = m.html;  // escaped and linkified by the server when stored
+    li.appendChild(body);
+    localTimes(li);
+    return li;
+  }
+
+  function nearBottom() {
+    return log.scrollHeight - log.scrollTop - log.clientHeight < 60;
+  }
+
+  /* Insert in id order, whatever order messages arrive in (live, catch-up, history). */
+  function add(m, announce) {
+    if (!m || typeof m.id !== "number" || seen[m.id]) { return false; }
+    var stick = nearBottom();
+    var li = build(m);
+    var next = null;
+    var items = log.children;
+    for (var i = items.length - 1; i >= 0; i--) {
+      if (parseInt(items[i].getAttribute("data-id"), 10) < m.id) { next = items[i].nextSibling; break; }
+      next = items[i];
+    }
+    log.insertBefore(li, next);
+    note(m.id);
+    if (stick) { log.scrollTop = log.scrollHeight; }
+    if (announce) {
+      var line = document.createElement("p");
+      line.textContent = (m.author || "A former member") + ": " + li.querySelector(".chat-body").textContent;
+      announcer.appendChild(line);
+      while (announcer.childNodes.length > 5) { announcer.removeChild(announcer.firstChild); }
+    }
+    return true;
+  }
+
+  function remove(id) {
+    var li = document.getElementById("chat-msg-" + id);
+    if (li) { li.parentNode.removeChild(li); }
+  }
+
+  function setCount(n) {
+    if (typeof n !== "number") { return; }
+    count.textContent = String(n);
+    countLabel.textContent = n === 1 ? "member" : "members";
+  }
+
+  var socket = window.io({ reconnectionDelayMax: 5000 });
+
+  function emit(event, data, done) {
+    socket.timeout(ACK_TIMEOUT).emit(event, data, function (err, ack) {
+      done(err ? null : ack);
+    });
+  }
+
+  /* After a reconnect: fetch every message after the last one seen, page by page. */
+  function catchUp() {
+    emit("since", { room_id: roomId, after_id: lastId }, function (ack) {
+      if (!ack || !ack.ok) { return; }
+      ack.messages.forEach(function (m) { add(m, false); });
+      if (ack.has_more) { catchUp(); }
+    });
+  }
+
+  function join() {
+    var data = { room_id: roomId };
+    if (lastId > 0) { data.after_id = lastId; }
+    emit("join", data, function (ack) {
+      if (!ack) { setStatus("The chat isn't answering. Retrying…"); return; }
+      if (!ack.ok) {
+        joined = false;
+        setStatus(ack.code === "unauthorized" ? ack.error : "This chat isn't available to you.");
+        input.disabled = true;
+        sendButton.disabled = true;
+        return;
+      }
+      joined = true;
+      setStatus("");
+      setCount(ack.present);
+      var fresh = lastId === 0;
+      ack.messages.forEach(function (m) { add(m, false); });
+      if (fresh) {
+        older.hidden = !ack.has_more;
+        log.scrollTop = log.scrollHeight;
+      }
+      if (ack.catch_up && ack.has_more) { catchUp(); }
+      if (pending) { send(pending); }
+    });
+  }
+
+  socket.on("connect", function () { join(); });
+  socket.on("disconnect", function (reason) {
+    joined = false;
+    if (reason === "io server disconnect") {
+      setStatus("Your session has ended. Please log in again to keep chatting.");
+      input.disabled = true;
+      sendButton.disabled = true;
+    } else {
+      setStatus("Connection lost. Reconnecting…");
+    }
+  });
+  socket.on("connect_error", function () {
+    if (!socket.active) {
+      setStatus("Please log in to join the chat.");
+      input.disabled = true;
+      sendButton.disabled = true;
+    } else {
+      setStatus("Can't reach Haven right now. Retrying…");
+    }
+  });
+  socket.on("chat", function (ev) {
+    if (!ev || ev.room_id !== roomId) { return; }
+    if (ev.op === "add") { add(ev.message, true); }
+    if (ev.op === "remove") { remove(ev.id); }
+  });
+  socket.on("presence", function (ev) {
+    if (ev && ev.room_id === roomId) { setCount(ev.count); }
+  });
+
+  function send(p) {
+    pending = p;
+    sendButton.disabled = true;
+    emit("send", { room_id: roomId, body: p.body, client_id: p.clientId, confirmed: !!p.confirmed }, function (ack) {
+      sendButton.disabled = false;
+      if (!ack) {
+        if (!joined) { return; }  // resent after the rejoin, with the same id
+        pending = null;
+        showError("Your message wasn't confirmed. Check your connection and press Send to try again.");
+        return;
+      }
+      pending = null;
+      if (ack.ok || ack.code === "held") {
+        if (ack.message) { add(ack.message, false); }
+        input.value = "";
+        nudge.hidden = true;
+        showError(ack.ok ? (ack.notice || "") : ack.error);
+        if (ack.crisis) {
+          showError("");
+          setStatus("If you are struggling right now, people can help day and night: see Crisis resources below.");
+        }
+        input.focus();
+        return;
+      }
+      if (ack.code === "confirm") {
+        nudgeText.textContent = ack.error;
+        nudge.hidden = false;
+        nudge.setAttribute("data-client-id", p.clientId);
+        showError("");
+        document.getElementById("chat-confirm").focus();
+        return;
+      }
+      showError(ack.error);
+      input.focus();
+    });
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var body = input.value;
+    if (!body.trim()) { showError("Your message can't be empty."); input.focus(); return; }
+    if (body.length > maxLength) { showError("Messages can be at most 1,000 characters."); return; }
+    showError("");
+    nudge.hidden = true;
+    send({ body: body, clientId: newClientId(), confirmed: false });
+  });
+
+  document.getElementById("chat-confirm").addEventListener("click", function () {
+    nudge.hidden = true;
+    send({ body: input.value, clientId: newClientId(), confirmed: true });
+  });
+  document.getElementById("chat-rephrase").addEventListener("click", function () {
+    nudge.hidden = true;
+    input.focus();
+  });
+
+  older.addEventListener("click", function () {
+    if (oldestId === null) { return; }
+    older.disabled = true;
+    emit("history", { room_id: roomId, before_id: oldestId }, function (ack) {
+      older.disabled = false;
+      if (!ack || !ack.ok) { return; }
+      ack.messages.forEach(function (m) { add(m, false); });
+      older.hidden = !ack.has_more;
+      if (older.hidden) { input.focus(); } else { older.focus(); }
+    });
+  });
+})();
