@@ -9,6 +9,9 @@ published text changes, and ``queue`` to moderators when screening holds or flag
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import select
@@ -31,7 +34,9 @@ MAX_BODY = 20_000
 MAX_TITLE = 150
 MAX_WARNING = 120
 MAX_STORED_DEPTH = 200  # replies nest without limit on screen; storage keeps paths indexable
+MAX_ID = 2**31 - 1  # ids beyond the integer column are unknown, not an overflow
 _SUBMIT_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 
 
 def thread_channel(thread_id: int) -> str:
@@ -40,35 +45,52 @@ def thread_channel(thread_id: int) -> str:
 
 # Access ---------------------------------------------------------------------------------
 
+def _valid_id(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
 def access_room(session: Session, member: Member, slug: str) -> Room:
-    room = session.scalar(select(Room).where(Room.slug == slug)) if len(slug) <= 64 else None
+    """The room ``slug`` if ``member`` may see it; NotFound otherwise (unknown looks the same)."""
+    room = session.scalar(select(Room).where(Room.slug == slug)) if _SLUG.match(slug or "") else None
     if room is None or not permissions.can_see_room(member, room):
         raise NotFound()
     return room
 
 
 def access_room_by_id(session: Session, member: Member, room_id: int) -> Room:
-    room = session.get(Room, room_id) if isinstance(room_id, int) else None
+    room = session.get(Room, room_id) if _valid_id(room_id) else None
     if room is None or not permissions.can_see_room(member, room):
         raise NotFound()
     return room
 
 
 def access_thread(session: Session, member: Member, thread_id: int) -> Thread:
-    thread = session.get(Thread, thread_id)
+    """The thread if its room is ``member``'s and its state lets them see it; NotFound otherwise."""
+    thread = session.get(Thread, thread_id) if _valid_id(thread_id) else None
     if thread is None or not permissions.can_see_thread(member, thread):
         raise NotFound()
     return thread
 
 
 def access_post(session: Session, member: Member, post_id: int) -> Post:
-    post = session.get(Post, post_id)
+    """A post of a thread ``member`` can see. Posts held for review are NotFound to all
+    but their author and moderators; removed, hidden and deleted ones are reachable
+    (their page shows a placeholder, never the text)."""
+    post = session.get(Post, post_id) if _valid_id(post_id) else None
     if post is None:
         raise NotFound()
     access_thread(session, member, post.thread_id)
-    if post.status not in (Visibility.PUBLISHED, Visibility.DELETED) and not permissions.can_see_post_text(member, post):
+    if post.status == Visibility.HELD and not permissions.can_see_post_text(member, post):
         raise NotFound()
     return post
+
+
+def _thread_of(session: Session, thread_id: int) -> Thread:
+    """The thread of a post already loaded (posts never outlive their thread)."""
+    thread = session.get(Thread, thread_id)
+    if thread is None:
+        raise NotFound()
+    return thread
 
 
 # Checks ---------------------------------------------------------------------------------
@@ -108,6 +130,28 @@ def _existing_submission(session: Session, member: Member, submit_key: str | Non
     return session.scalar(select(Post).where(Post.author_id == member.id, Post.submit_key == submit_key))
 
 
+def find_submission(session: Session, member: Member, submit_key: object) -> Post | None:
+    """After a ``duplicate`` error (two submits racing): the copy that won, if any."""
+    key = check_submit_key(submit_key)
+    if key is None:
+        return None
+    return session.scalar(select(Post).where(Post.author_id == member.id, Post.submit_key == key))
+
+
+def _check_fields(**checks: tuple[Callable[[object], str | None], object]) -> dict[str, str | None]:
+    """Run every field's check; raise one ActionError naming all the fields that failed."""
+    values: dict[str, str | None] = {}
+    errors: dict[str, str] = {}
+    for name, (check, raw) in checks.items():
+        try:
+            values[name] = check(raw)
+        except ActionError as exc:
+            errors.update(exc.fields or {name: exc.message})
+    if errors:
+        raise ActionError(next(iter(errors.values())), fields=errors)
+    return values
+
+
 def _screen(session: Session, member: Member, text: str, kind: Kind, confirmed: bool) -> Verdict:
     return screen_member_text(session, member, text, kind=kind, confirmed=confirmed)
 
@@ -120,8 +164,6 @@ def _combine(first: Verdict, second: Verdict) -> Verdict:
     """The stricter of two verdicts (a title and its body), with every label of both."""
     order = ["publish", "flag", "hold"]
     winner = first if order.index(first.decision) >= order.index(second.decision) else second
-    from dataclasses import replace
-
     return replace(winner, labels=tuple(dict.fromkeys(first.labels + second.labels)),
                    priority=max(first.priority, second.priority), crisis=first.crisis or second.crisis)
 
@@ -131,28 +173,16 @@ def _combine(first: Verdict, second: Verdict) -> Verdict:
 def do_create_thread(session: Session, member: Member, room: Room, *, title: object, body: object,
                      content_warning: object = None, submit_key: object = None,
                      confirmed: bool = False) -> tuple[Post, Verdict | None]:
-    """Start a thread in ``room``; returns its opening post and the screening verdict.
+    """Start a thread in ``room`` (already access-checked); returns its opening post and the verdict.
 
-    A repeated ``submit_key`` returns the post stored the first time (verdict None).
+    Every field is checked before anything is written, and all problems are reported
+    together. A repeated ``submit_key`` returns the post stored the first time
+    (verdict None). Raises ActionError (nothing written), NeedsConfirmation, Forbidden.
     """
     check_can_write(member)
-    errors: dict[str, str] = {}
-    clean_title = clean_body = ""
-    warning = None
-    for name, fn in (("title", check_title), ("body", check_body), ("content_warning", check_warning)):
-        try:
-            value = fn({"title": title, "body": body, "content_warning": content_warning}[name])
-        except ActionError as exc:
-            errors.update(exc.fields)
-            continue
-        if name == "title":
-            clean_title = str(value)
-        elif name == "body":
-            clean_body = str(value)
-        else:
-            warning = value
-    if errors:
-        raise ActionError(next(iter(errors.values())), fields=errors)
+    fields = _check_fields(title=(check_title, title), body=(check_body, body),
+                           content_warning=(check_warning, content_warning))
+    clean_title, clean_body, warning = str(fields["title"]), str(fields["body"]), fields["content_warning"]
     key = check_submit_key(submit_key)
     existing = _existing_submission(session, member, key)
     if existing is not None:
@@ -161,7 +191,8 @@ def do_create_thread(session: Session, member: Member, room: Room, *, title: obj
     verdict = _combine(_screen(session, member, clean_body, "post", confirmed), title_verdict)
     now = utcnow()
     status = _status_for(verdict)
-    thread = Thread(room_id=room.id, author_id=member.id, title=title_verdict.text, status=status,
+    # Screening may rewrite words; the stored title still fits its column.
+    thread = Thread(room_id=room.id, author_id=member.id, title=title_verdict.text[:MAX_TITLE], status=status,
                     created_at=now, last_activity_at=now, post_count=0)
     session.add(thread)
     session.flush()
@@ -175,18 +206,19 @@ def do_create_thread(session: Session, member: Member, room: Room, *, title: obj
 def do_reply(session: Session, member: Member, parent: Post, *, body: object,
              content_warning: object = None, submit_key: object = None,
              confirmed: bool = False) -> tuple[Post, Verdict | None]:
-    """Answer ``parent`` (already access-checked) in its thread."""
+    """Answer ``parent`` (already access-checked) in its own thread; the thread always comes
+    from the parent, so a reply can't land in another thread. Same contract as
+    ``do_create_thread``; sends ``post`` add to the thread's page when published."""
     check_can_write(member)
-    thread = session.get(Thread, parent.thread_id)
-    assert thread is not None
+    thread = _thread_of(session, parent.thread_id)
     if thread.locked and not member.is_moderator:
         raise Forbidden("This thread is closed to new replies.", code="locked")
     if parent.status not in (Visibility.PUBLISHED, Visibility.DELETED) and not member.is_moderator:
         raise ActionError("That post can't be answered right now.", code="unavailable")
     if parent.depth + 1 > MAX_STORED_DEPTH:
         raise ActionError("This conversation is nested as deep as it can go. Please reply further up.")
-    text = check_body(body)
-    warning = check_warning(content_warning)
+    fields = _check_fields(body=(check_body, body), content_warning=(check_warning, content_warning))
+    text, warning = str(fields["body"]), fields["content_warning"]
     key = check_submit_key(submit_key)
     existing = _existing_submission(session, member, key)
     if existing is not None:
@@ -197,7 +229,7 @@ def do_reply(session: Session, member: Member, parent: Post, *, body: object,
 
 
 def _store_post(session: Session, member: Member, thread: Thread, parent: Post | None, verdict: Verdict,
-                warning: str | None, key: str | None, now: object) -> Post:
+                warning: str | None, key: str | None, now: datetime) -> Post:
     status = _status_for(verdict)
     post = Post(thread_id=thread.id, parent_id=parent.id if parent else None, author_id=member.id,
                 depth=parent.depth + 1 if parent else 0, body_source=verdict.text,
@@ -205,10 +237,11 @@ def _store_post(session: Session, member: Member, thread: Thread, parent: Post |
                 submit_key=key, created_at=now)
     session.add(post)
     try:
-        with session.begin_nested():
-            session.flush()
+        session.flush()
     except IntegrityError:
-        raise ActionError("That was already posted.", code="duplicate") from None
+        # Two submits with one key raced past the check above. No savepoint: the caller
+        # rolls the whole request back and shows the copy that won (find_submission).
+        raise ActionError("That was already posted.", code="duplicate", status=409) from None
     post.sort_key = (parent.sort_key + "/" if parent else "") + f"{post.id:010d}"
     thread.version += 1
     if status == Visibility.PUBLISHED:
@@ -226,48 +259,57 @@ def _store_post(session: Session, member: Member, thread: Thread, parent: Post |
 
 def do_edit_post(session: Session, member: Member, post: Post, *, body: object,
                  content_warning: object = None, confirmed: bool = False) -> tuple[Post, Verdict]:
-    """The author rewrites their post; it is screened again and shown as edited."""
+    """The author rewrites their post; it is screened again and shown as edited.
+
+    Only the author, and only while the post is published or held (Forbidden
+    otherwise). If screening now holds it, it leaves the thread until reviewed.
+    Sends ``post`` update (or remove, when held) to the thread's page.
+    """
     check_can_write(member)
     if not permissions.can_edit_post(member, post):
         raise Forbidden("Only the author can edit this post.")
-    text = check_body(body)
-    warning = check_warning(content_warning)
+    fields = _check_fields(body=(check_body, body), content_warning=(check_warning, content_warning))
+    text, warning = str(fields["body"]), fields["content_warning"]
     verdict = _screen(session, member, text, "edit", confirmed)
     post.body_source = verdict.text
     post.body_html = render_post(verdict.text)
     post.content_warning = warning
     post.edited_at = utcnow()
-    thread = session.get(Thread, post.thread_id)
-    assert thread is not None
+    thread = _thread_of(session, post.thread_id)
     thread.version += 1
     if verdict.decision == "hold" and post.status == Visibility.PUBLISHED:
-        post.status = Visibility.HELD
-        thread.post_count -= 1
-        if post.parent_id is None:
-            thread.status = Visibility.HELD
-    notify(session, "post", {"type": "post", "op": "update", "thread_id": post.thread_id, "id": post.id},
-           to=thread_channel(post.thread_id))
+        set_post_visibility(session, post, Visibility.HELD)  # keeps counters; tells pages "remove"
+    elif post.status == Visibility.PUBLISHED:
+        notify(session, "post", {"type": "post", "op": "update", "thread_id": post.thread_id, "id": post.id},
+               to=thread_channel(post.thread_id))
     record_screening(session, item_type="post", item_id=post.id, author_id=member.id, room_id=thread.room_id,
                      verdict=verdict)
     return post, verdict
 
 
-def do_delete_post(session: Session, member: Member, post: Post) -> None:
-    """The author deletes their post: the text goes, a marker stays, replies below it stay."""
-    if post.author_id != member.id or post.status in (Visibility.DELETED,):
+def do_delete_post(session: Session, member: Member, post: Post) -> bool:
+    """The author deletes their post: the text goes, a marker stays, replies below it stay.
+
+    Only the author, and only a published or held post (Forbidden otherwise); a
+    second delete of the same post changes nothing and returns False. Sends
+    ``post`` remove to the thread's page.
+    """
+    if post.status == Visibility.DELETED and post.author_id == member.id:
+        return False
+    if not permissions.can_edit_post(member, post):
         raise Forbidden("Only the author can delete this post.")
     was_published = post.status == Visibility.PUBLISHED
     post.status = Visibility.DELETED
     post.body_source = ""
     post.body_html = ""
     post.content_warning = None
-    thread = session.get(Thread, post.thread_id)
-    assert thread is not None
+    thread = _thread_of(session, post.thread_id)
     thread.version += 1
     if was_published:
         thread.post_count -= 1
     notify(session, "post", {"type": "post", "op": "remove", "thread_id": post.thread_id, "id": post.id},
            to=thread_channel(post.thread_id))
+    return True
 
 
 def do_ensure_default_rooms(session: Session) -> int:
@@ -316,15 +358,16 @@ def set_post_visibility(session: Session, post: Post, status: str) -> str:
     old = post.status
     if old == status:
         return old
-    thread = session.get(Thread, post.thread_id)
-    assert thread is not None
+    thread = _thread_of(session, post.thread_id)
     now_public = status == Visibility.PUBLISHED
     was_public = old == Visibility.PUBLISHED
     post.status = status
     thread.version += 1
     if now_public and not was_public:
         thread.post_count += 1
-        thread.last_activity_at = max(as_utc(thread.last_activity_at), as_utc(post.created_at))  # type: ignore[type-var]
+        created, current = as_utc(post.created_at), as_utc(thread.last_activity_at)
+        if created is not None and (current is None or created > current):
+            thread.last_activity_at = created
         if post.author is not None and old == Visibility.HELD:
             post.author.published_posts += 1
     elif was_public and not now_public:

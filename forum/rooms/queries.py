@@ -1,4 +1,10 @@
-"""Reads for rooms, threads and posts. Query counts never grow with the number of posts."""
+"""Reads for rooms, threads and posts.
+
+Every page is a fixed number of queries however many posts a thread holds: the
+room index is one query (counters are denormalised on Room), a room page two
+(count + page), a thread page three (count + page + which shown posts have
+deeper replies). Authors and rooms come joined, never lazily per post.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,8 @@ from sqlalchemy.orm import Session
 from forum import permissions
 from forum.accounts.models import Member
 from forum.rooms.models import Post, Room, Thread, Visibility
+
+MAX_PAGE = 100_000
 
 
 @dataclass
@@ -30,20 +38,27 @@ class Page:
     def has_next(self) -> bool:
         return self.number < self.count
 
+    @property
+    def exists(self) -> bool:
+        """Page 1 always exists (it may be empty); later pages only within the total."""
+        return self.number == 1 or self.number <= self.count
+
 
 @dataclass
 class Node:
     post: Post
     children: list[Node] = field(default_factory=list)
     more_below: bool = False  # replies exist deeper than the display limit
+    continued: bool = False  # answers a post shown on an earlier page
 
 
 def page_number(raw: object) -> int:
+    """``?page=`` as a number from 1; anything unreadable is page 1."""
     try:
         number = int(str(raw))
     except (TypeError, ValueError):
         return 1
-    return min(max(number, 1), 100_000)
+    return min(max(number, 1), MAX_PAGE)
 
 
 def visible_rooms(session: Session, member: Member) -> list[Room]:
@@ -63,40 +78,44 @@ def _visible_threads(stmt: Select, member: Member) -> Select:  # type: ignore[ty
 def room_threads(session: Session, member: Member, room: Room, number: int, size: int) -> tuple[list[Thread], Page]:
     """Threads of ``room`` that ``member`` may see: pinned first, then by last activity."""
     base = _visible_threads(select(Thread).where(Thread.room_id == room.id), member)
-    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    total = session.scalar(select(func.count()).select_from(base.with_only_columns(Thread.id).subquery())) or 0
     threads = session.scalars(
         base.order_by(Thread.pinned.desc(), Thread.last_activity_at.desc(), Thread.id.desc())
         .limit(size).offset((number - 1) * size)).unique().all()
     return list(threads), Page(number, size, total)
 
 
-def thread_posts(session: Session, member: Member, thread: Thread, number: int, size: int,
+def _subtree(root: Post) -> object:
+    """``root`` and everything below it. Keys are fixed-width ids joined by '/', so a
+    prefix match is exact and holds under any database collation."""
+    return or_(Post.id == root.id, Post.sort_key.startswith(root.sort_key + "/", autoescape=True))
+
+
+def thread_posts(session: Session, thread: Thread, number: int, size: int,
                  max_depth: int) -> tuple[list[Node], Page]:
     """One page of ``thread`` in reading order, as trees; nesting stops at ``max_depth``.
 
     Posts deeper than ``max_depth`` are not loaded: the deepest shown post says more
     replies wait in its "continue this thread" view.
     """
-    base = select(Post).where(Post.thread_id == thread.id, Post.depth <= max_depth)
-    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    posts = session.scalars(base.order_by(Post.sort_key).limit(size).offset((number - 1) * size)).unique().all()
-    deep_parents = _parents_with_deeper_replies(session, thread.id, [p.id for p in posts if p.depth == max_depth])
-    return build_tree(list(posts), deep_parents), Page(number, size, total)
+    where = (Post.thread_id == thread.id, Post.depth <= max_depth)
+    return _paged_tree(session, where, thread.id, number, size, max_depth)
 
 
 def subtree_posts(session: Session, root: Post, number: int, size: int, max_depth: int) -> tuple[list[Node], Page]:
-    """``root`` and the replies below it (the "continue this thread" view)."""
-    prefix = root.sort_key + "/"
-    # '/' sorts just before '0', so descendants are the keys in [prefix, prefix-with-'0').
-    base = select(Post).where(Post.thread_id == root.thread_id, or_(
-        Post.id == root.id,
-        (Post.sort_key >= prefix) & (Post.sort_key < root.sort_key + "0")),
-        Post.depth <= root.depth + max_depth)
-    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    posts = session.scalars(base.order_by(Post.sort_key).limit(size).offset((number - 1) * size)).unique().all()
-    deep = _parents_with_deeper_replies(session, root.thread_id,
-                                        [p.id for p in posts if p.depth == root.depth + max_depth])
-    return build_tree(list(posts), deep), Page(number, size, total)
+    """``root`` and the replies below it, ``max_depth`` levels deep (the "continue this thread" view)."""
+    where = (Post.thread_id == root.thread_id, _subtree(root), Post.depth <= root.depth + max_depth)
+    return _paged_tree(session, where, root.thread_id, number, size, root.depth + max_depth)
+
+
+def _paged_tree(session: Session, where: tuple[object, ...], thread_id: int, number: int, size: int,
+                deepest: int) -> tuple[list[Node], Page]:
+    """Three queries: how many, which (authors joined), and which of the deepest have replies."""
+    total = session.scalar(select(func.count(Post.id)).where(*where)) or 0  # type: ignore[arg-type]
+    posts = list(session.scalars(select(Post).where(*where).order_by(Post.sort_key)  # type: ignore[arg-type]
+                                 .limit(size).offset((number - 1) * size)).unique())
+    deep = _parents_with_deeper_replies(session, thread_id, [p.id for p in posts if p.depth == deepest])
+    return build_tree(posts, deep), Page(number, size, total)
 
 
 def _parents_with_deeper_replies(session: Session, thread_id: int, ids: list[int]) -> set[int]:
@@ -107,19 +126,55 @@ def _parents_with_deeper_replies(session: Session, thread_id: int, ids: list[int
 
 
 def build_tree(posts: list[Post], deep_parents: set[int]) -> list[Node]:
-    """Nest posts (already in reading order) under their parents; orphans on a page become roots."""
+    """Nest posts (already in reading order) under their parents.
+
+    A post whose parent is on an earlier page starts a tree of its own, marked
+    ``continued`` so the page can say what it answers.
+    """
     nodes: dict[int, Node] = {}
     roots: list[Node] = []
     for post in posts:
         node = Node(post, more_below=post.id in deep_parents)
         nodes[post.id] = node
         parent = nodes.get(post.parent_id) if post.parent_id else None
-        (parent.children if parent else roots).append(node)
+        if parent is not None:
+            parent.children.append(node)
+        else:
+            node.continued = post.parent_id is not None
+            roots.append(node)
     return roots
 
 
 def opening_post(session: Session, thread: Thread) -> Post | None:
     return session.scalar(select(Post).where(Post.thread_id == thread.id, Post.parent_id.is_(None)))
+
+
+def post_location(session: Session, post: Post, size: int, max_depth: int) -> tuple[str, dict[str, object]]:
+    """Where ``post`` is shown: (endpoint, url_for values) of its page, anchored at it.
+
+    Posts down to ``max_depth`` live on the thread's pages; deeper ones in the
+    "continue this thread" view of the ancestor where the nesting stopped.
+    """
+    anchor = f"post-{post.id}"
+    if post.depth <= max_depth:
+        before = session.scalar(select(func.count()).select_from(Post).where(
+            Post.thread_id == post.thread_id, Post.depth <= max_depth, Post.sort_key < post.sort_key)) or 0
+        values: dict[str, object] = {"thread_id": post.thread_id, "_anchor": anchor}
+        endpoint = "rooms.thread"
+    else:
+        root_depth = max_depth * ((post.depth - 1) // max_depth)
+        parts = post.sort_key.split("/")
+        root_key = "/".join(parts[:root_depth + 1])
+        before = session.scalar(select(func.count()).select_from(Post).where(
+            Post.thread_id == post.thread_id, Post.depth <= root_depth + max_depth,
+            Post.sort_key.startswith(root_key + "/", autoescape=True), Post.sort_key < post.sort_key)) or 0
+        before += 1  # the root itself heads the view
+        values = {"post_id": int(parts[root_depth]), "_anchor": anchor}
+        endpoint = "rooms.post"
+    number = before // size + 1
+    if number > 1:
+        values["page"] = number
+    return endpoint, values
 
 
 def can_read(member: Member, post: Post) -> bool:
