@@ -161,3 +161,39 @@ def test_pseudonym_is_stored_normalized(app: Flask, client: FlaskClient) -> None
     assert signup(client, "  Ｍｅｌｌｏｗ   Tide ").status_code == 200
     with app.app_context():
         assert db.session.scalar(select(Member.pseudonym)) == "Mellow Tide"
+
+
+def test_guidelines_page_is_public_and_warm(client: FlaskClient) -> None:
+    response = client.get("/guidelines")
+    assert response.status_code == 200
+    text = text_of(response.get_data(as_text=True))
+    assert "Community guidelines" in text and "judg" in text
+
+
+def test_bad_bytes_get_a_clear_answer_not_a_crash(app: Flask, client: FlaskClient) -> None:
+    bodies = [b"pseudonym=Brave%FF%FEBirch&password=calm+harbor+lantern+42&path=partner&guidelines=yes",
+              b"pseudonym=Brave%00Birch&password=calm+harbor+lantern+42&path=partner&guidelines=yes",
+              b"pseudonym=Brave+Birch&password=calm%00harbor%00lantern&path=partner&guidelines=yes",
+              b"pseudonym[]=x&password=&&&==&path=partner"]
+    for body in bodies:
+        response = client.post("/signup", data=body, content_type="application/x-www-form-urlencoded",
+                               environ_base={"REMOTE_ADDR": next(_addresses)})
+        assert response.status_code == 400, body
+        assert 'class="field-error"' in response.get_data(as_text=True)
+    for body in bodies:
+        response = client.post("/login", data=body, content_type="application/x-www-form-urlencoded",
+                               environ_base={"REMOTE_ADDR": next(_addresses)})
+        assert response.status_code == 401
+    with app.app_context():
+        assert db.session.scalar(select(Member).where(Member.pseudonym.like("Brave%"))) is None
+
+
+def test_double_submit_creates_one_account(app: Flask, client: FlaskClient) -> None:
+    assert signup(client, "Tender Heron 77").status_code == 200
+    again = signup(client, "Tender Heron 77")
+    assert again.status_code == 302 and again.headers["Location"] == "/rooms"
+    other_browser = app.test_client()
+    response = signup(other_browser, "tender heron 77")
+    assert response.status_code == 400 and "taken" in text_of(response.get_data(as_text=True))
+    with app.app_context():
+        assert len(db.session.scalars(select(Member).where(Member.pseudonym == "Tender Heron 77")).all()) == 1
