@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Flask
 from flask.testing import FlaskClient
 
-from forum.moderation import queries
 from forum.db import db
+from forum.moderation import queries
 from tests.conftest import Account
 from tests.moderation.conftest import (
     chat_status,
@@ -240,5 +240,5 @@ def test_flagging_another_thread_in_the_same_path(app: Flask, recovering: Accoun
     made = start_thread(app, recovering, RECOVERY_ROOM, "Day one again", "Starting over today.")
     assert partner_client.get(f"/flags/new?item_type=post&item_id={made.post_id}").status_code == 404
     assert partner_client.get("/flags/new?item_type=nonsense&item_id=1").status_code == 404
-    assert partner_client.get(f"/flags/new?item_type=post&item_id=abc").status_code == 404
+    assert partner_client.get("/flags/new?item_type=post&item_id=abc").status_code == 404
 

@@ -9,7 +9,6 @@ from forum.db import as_utc, utcnow
 from tests.conftest import Account
 from tests.moderation.conftest import (
     chat_status,
-    client_for,
     flag,
     item_for,
     log_entries,
