@@ -67,11 +67,15 @@ class Config:
         o.strip() for o in os.environ.get("SOCKETIO_ALLOWED_ORIGINS", "").split(",") if o.strip()
     ]
     SOCKETIO_MAX_FRAME_BYTES = 64 * 1024
+    # The message queue's pub/sub channel: sites (or test runs) sharing one Redis need their own.
+    SOCKETIO_CHANNEL = os.environ.get("SOCKETIO_CHANNEL", "haven-socketio")
 
     # Rate limits (Flask-Limiter for HTTP, the same storage for socket events).
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = False
+    # Prefix of the limit counters in a shared store (Flask-Limiter and chat alike).
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "haven")
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per 5 minutes")
     SIGNUP_RATE_LIMIT = os.environ.get("SIGNUP_RATE_LIMIT", "5 per hour")
     RECOVERY_RATE_LIMIT = os.environ.get("RECOVERY_RATE_LIMIT", "5 per 15 minutes")

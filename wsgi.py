@@ -1,23 +1,20 @@
 """WSGI entry point: ``gunicorn wsgi:app`` or ``flask --app wsgi ...``.
 
-Under gunicorn's gevent worker the standard library is already patched by the
-worker; psycogreen then makes psycopg yield to the loop instead of blocking it.
+Production (see docs/deploy.md): ``gunicorn -k gevent -w 1 wsgi:app``, one process
+per core. gunicorn's gevent worker monkey-patches the standard library before it
+imports this module, so Socket.IO picks its gevent mode (config.SOCKETIO_ASYNC_MODE)
+and psycopg 3, imported afterwards, sees the patched ``select`` and waits on the
+database cooperatively instead of blocking the loop (psycopg.waiting chooses its
+pure-Python poll wait over the C one). No psycogreen is needed: it only patches
+psycopg2. tests/live/test_gevent.py checks both.
 """
 
 from __future__ import annotations
 
 import os
 
-if os.environ.get("SOCKETIO_ASYNC_MODE") == "gevent":
-    from psycogreen.gevent import patch_psycopg  # type: ignore[import-untyped]
-
-    try:
-        patch_psycopg()
-    except Exception:  # noqa: BLE001,S110 - psycogreen targets psycopg2; psycopg 3 is gevent-aware
-        pass
-
-from forum import create_app  # noqa: E402
-from forum.extensions import socketio  # noqa: E402
+from forum import create_app
+from forum.extensions import socketio
 
 app = create_app()
 

@@ -82,6 +82,7 @@ def register_extensions(app: Flask) -> None:
     socketio.init_app(
         app,
         message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
+        channel=app.config.get("SOCKETIO_CHANNEL", "flask-socketio"),
         async_mode=app.config.get("SOCKETIO_ASYNC_MODE") or "threading",
         cors_allowed_origins=origins,
         manage_session=False,  # sockets read the same server-side session as HTTP, per event

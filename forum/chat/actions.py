@@ -113,7 +113,8 @@ def _limiter_storage() -> Storage:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     storage = app.extensions.get(_EXTENSION)
     if storage is None:
-        storage = storage_from_string(app.config.get("RATELIMIT_STORAGE_URI") or "memory://")
+        storage = storage_from_string(app.config.get("RATELIMIT_STORAGE_URI") or "memory://",
+                                      key_prefix=app.config.get("RATELIMIT_KEY_PREFIX") or "haven")
         app.extensions[_EXTENSION] = storage
     return storage  # type: ignore[no-any-return]
 
