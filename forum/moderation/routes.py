@@ -113,7 +113,7 @@ def notice_list():  # type: ignore[no-untyped-def]
     if unread:
         notices.do_mark_read(db.session, current_user.id)
         db.session.commit()
-    return render_template("moderation/notices.html", notices=items, unread=unread)
+    return render_template("moderation/notices.html", notices=items, new_ids=unread)
 
 
 # Moderators -------------------------------------------------------------------------------
