@@ -43,7 +43,7 @@
       .finally(function () { pending = false; });
   }
 
-  var socket = window.io({ transports: ["websocket", "polling"] });
+  var socket = window.io({ reconnectionDelayMax: 5000 });
   socket.on("queue", function () { load(false); });
   socket.on("connect", function () { load(false); });  // catch up after a reconnect
 })();
