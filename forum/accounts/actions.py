@@ -21,6 +21,7 @@ from forum.accounts.passwords import (
     normalize_recovery_code,
     verify_secret,
 )
+from forum.accounts.pseudonyms import MAX_LENGTH as MAX_PSEUDONYM_LENGTH
 from forum.accounts.pseudonyms import (
     TAKEN,
     normalize_pseudonym,
@@ -37,7 +38,15 @@ LOGIN_FAILED = "That pseudonym and password don't match our records."
 
 
 def access_member_by_pseudonym(session: Session, pseudonym: str) -> Member | None:
-    return session.scalar(select(Member).where(Member.pseudonym_key == pseudonym_key(pseudonym)))
+    """The member with this pseudonym (ignoring case and separators), or None.
+
+    Text that can't be a pseudonym (too long, control characters such as NUL, which
+    PostgreSQL refuses in a query) matches nobody without asking the database.
+    """
+    key = pseudonym_key(pseudonym)
+    if len(key) > MAX_PSEUDONYM_LENGTH or any(ord(ch) < 32 or ch == "\x7f" for ch in key):
+        return None
+    return session.scalar(select(Member).where(Member.pseudonym_key == key))
 
 
 def _password_problem(password: object, pseudonym: str | None) -> str | None:
