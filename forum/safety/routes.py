@@ -17,6 +17,7 @@ from forum.accounts.routes import CLEAR_SITE_DATA, safe_next
 from forum.db import db
 from forum.errors import ActionError, NotFound
 from forum.extensions import limiter
+from forum.live import close_member_sockets
 from forum.rooms.actions import access_post
 from forum.rooms.models import Post
 from forum.safety import actions, queries, twofactor
@@ -85,6 +86,24 @@ def muted_members() -> list[tuple[Member, object]]:
     if not current_user.is_authenticated:
         return []
     return list(queries.muted_members(db.session, current_user.id))
+
+
+# Quick exit ------------------------------------------------------------------------------
+
+# Not "storage": the page keeps a per-tab mark in sessionStorage so that Back, after a quick
+# exit, leaves Haven again at once (see static/js/quick-exit.js); Chromium would clear it.
+QUICK_EXIT_CLEAR_SITE_DATA = '"cache", "cookies"'
+
+
+@bp.post("/quick-exit")
+def quick_exit():  # type: ignore[no-untyped-def]
+    """The quick-exit button's background log-out (a beacon): sockets closed, session ended."""
+    close_member_sockets(db.session, current_user.id)
+    db.session.commit()
+    end_member_session()
+    response = Response(status=204)
+    response.headers["Clear-Site-Data"] = QUICK_EXIT_CLEAR_SITE_DATA
+    return response
 
 
 # Export ------------------------------------------------------------------------------------

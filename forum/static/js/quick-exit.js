@@ -1,7 +1,8 @@
 /* Quick exit. Loaded (not deferred) at the top of <head>, so it works before the page has
    finished loading. The button, or Escape pressed three times within two seconds:
-   1. logs out in the background (a beacon POST to /logout carrying the CSRF token, which the
-      browser sends even while this page is being replaced);
+   1. logs out in the background (a beacon POST to /quick-exit carrying the CSRF token, which
+      the browser sends even while this page is being replaced; unlike /logout its answer
+      leaves sessionStorage alone, see 2) and empties this site's localStorage;
    2. remembers, for this tab only (sessionStorage), that the visitor left in a hurry;
    3. replaces this page with the neutral site using location.replace, so this page leaves
       the tab's history.
@@ -39,15 +40,16 @@
     var body = new FormData();
     body.append("csrf_token", token);
     var sent = false;
-    try { sent = !!(navigator.sendBeacon && navigator.sendBeacon("/logout", body)); } catch (e) { sent = false; }
+    try { sent = !!(navigator.sendBeacon && navigator.sendBeacon("/quick-exit", body)); } catch (e) { sent = false; }
     if (!sent && window.fetch) {
       try {
-        window.fetch("/logout", { method: "POST", body: body, credentials: "same-origin", keepalive: true });
+        window.fetch("/quick-exit", { method: "POST", body: body, credentials: "same-origin", keepalive: true });
       } catch (e) { /* the session still ends by itself after 30 minutes idle */ }
     }
   }
   function leave(event) {
     if (event) { event.preventDefault(); event.stopPropagation(); }
+    try { window.localStorage.clear(); } catch (e) { /* storage may be disabled */ }
     remember();
     logOut();
     hide();
