@@ -10,11 +10,13 @@ from __future__ import annotations
 import re
 from collections import deque
 from pathlib import Path
+from typing import Any
 
-from flask import Flask, Response
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.routing import IntegerConverter, Rule
+from werkzeug.test import TestResponse
 
 from forum.db import db
 from forum.main.errors import CSRF_MESSAGE
@@ -30,7 +32,7 @@ PUBLIC_ENDPOINTS = {
 }
 
 
-def csp_directives(response: Response) -> dict[str, list[str]]:
+def csp_directives(response: TestResponse) -> dict[str, list[str]]:
     policy = response.headers.get("Content-Security-Policy", "")
     directives = {}
     for part in policy.split(";"):
@@ -40,7 +42,7 @@ def csp_directives(response: Response) -> dict[str, list[str]]:
     return directives
 
 
-def assert_security_headers(response: Response, *, cacheable: bool = False) -> None:
+def assert_security_headers(response: TestResponse, *, cacheable: bool = False) -> None:
     csp = csp_directives(response)
     assert csp.get("script-src") == ["'self'"], csp
     assert csp.get("style-src") == ["'self'"]
@@ -57,7 +59,7 @@ def assert_security_headers(response: Response, *, cacheable: bool = False) -> N
         assert "no-store" in response.headers.get("Cache-Control", ""), response.headers.get("Cache-Control")
 
 
-def assert_clean_page(response: Response, path: str) -> None:
+def assert_clean_page(response: TestResponse, path: str) -> None:
     """Headers as above, and (for HTML) no inline script, style or event handler."""
     assert_security_headers(response, cacheable=path.startswith("/static/"))
     if response.mimetype == "text/html":
@@ -70,7 +72,7 @@ def sample_url(app: Flask, rule: Rule) -> str:
     """A URL for ``rule`` with real-looking arguments (a room's slug, id 1)."""
     with app.app_context():
         slug = db.session.scalar(select(Room.slug).order_by(Room.id)) or "x"
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}
     for name in rule.arguments:
         converter = rule._converters[name]
         values[name] = 1 if isinstance(converter, IntegerConverter) else (slug if name == "slug" else "haven.css")

@@ -166,6 +166,7 @@ def test_password_is_rehashed_when_parameters_change(app: Flask, client: FlaskCl
     login(client, partner)
     with app.app_context():
         new = db.session.scalar(select(Member.password_hash).where(Member.id == partner.id))
+    assert new is not None
     assert new != old and new.startswith("$argon2id$")
     params = argon2.extract_parameters(new)
     assert (params.time_cost, params.memory_cost) == (app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_KIB"])
