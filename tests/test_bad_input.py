@@ -215,6 +215,17 @@ def test_replies_to_posts_the_member_cannot_see_or_answer(app: Flask, partner_cl
             "That post can't be answered right now.")
 
 
+def test_a_reply_lands_in_the_thread_of_what_it_answers(app: Flask, partner: Account, partner_client: FlaskClient,
+                                                         thread: Made) -> None:
+    """Only the parent is named; a thread id smuggled into the form changes nothing."""
+    other = start_thread(app, partner, PARTNER_ROOM, "Another thread", "Elsewhere.")
+    partner_client.post(f"/posts/{thread.post_id}/replies", data={"body": "Where am I?", "thread_id": other.thread_id,
+                                                                  "parent_id": other.post_id})
+    with app.app_context():
+        post = db.session.scalar(select(Post).where(Post.body_source == "Where am I?"))
+        assert post is not None and post.thread_id == thread.thread_id and post.parent_id == thread.post_id
+
+
 def test_a_locked_thread_refuses_replies(app: Flask, partner_client: FlaskClient, thread: Made) -> None:
     with app.app_context():
         row = db.session.get(Thread, thread.thread_id)
