@@ -185,7 +185,17 @@ class ServerSessionInterface(SessionInterface):
         return True
 
 
+# Expired rows are swept when new sessions start, at most once a minute per process
+# (an expired row is already refused when presented; sweeping only reclaims space).
+PRUNE_INTERVAL = timedelta(seconds=60)
+_last_prune: datetime | None = None
+
+
 def _prune_expired(s: Session, app: Flask, now: datetime) -> None:
+    global _last_prune
+    if _last_prune is not None and timedelta(0) <= now - _last_prune < PRUNE_INTERVAL:
+        return
+    _last_prune = now
     s.execute(delete(WebSession).where(WebSession.last_seen_at < now - app.config["SESSION_IDLE_TIMEOUT"]))
     s.execute(delete(WebSession).where(WebSession.created_at < now - app.config["SESSION_MAX_AGE"]))
 

@@ -297,3 +297,15 @@ def test_expired_or_unknown_cookie_is_cleared(app: Flask) -> None:
     client.set_cookie(COOKIE, "no-such-session")
     response = client.get("/guidelines")
     assert f"{COOKIE}=;" in response.headers.get("Set-Cookie", "")
+
+
+def test_expired_rows_are_swept_when_new_sessions_start(app: Flask, partner: Account,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    login(app.test_client(), partner)
+    with app.app_context():
+        db.session.execute(update(WebSession).values(last_seen_at=utcnow() - timedelta(hours=1)))
+        db.session.commit()
+    monkeypatch.setattr(sessions, "_last_prune", None)
+    app.test_client().get("/login")  # a visitor's new session
+    assert session_rows(app, partner.id) == []
+    assert len(session_rows(app)) == 1
