@@ -292,3 +292,12 @@ def test_visitors_see_only_the_public_pages(app: Flask, client: FlaskClient, par
         assert response.status_code in (302, 404), rule.rule
         if response.status_code == 302:
             assert response.headers["Location"].startswith("/login")
+
+
+def test_safe_browsing_page_states_the_configured_idle_timeout(database_url: str) -> None:
+    from datetime import timedelta
+
+    from tests.conftest import make_app
+
+    app = make_app(database_url, SESSION_IDLE_TIMEOUT=timedelta(minutes=15))
+    assert "after 15 minutes without activity" in text_of(app.test_client().get("/safe-browsing").get_data(as_text=True))
