@@ -58,3 +58,11 @@ def can_edit_post(user: Any, post: Post) -> bool:
     member = _member(user)
     return (member is not None and post.author_id == member.id
             and post.status in (Visibility.PUBLISHED, Visibility.HELD))
+
+
+def can_moderate(user: Any) -> bool:
+    """A moderator who may use moderation pages and events right now: second factor entered
+    this session (when REQUIRE_MODERATOR_TOTP) and a log-in within MODERATOR_REAUTH_HOURS."""
+    from forum.safety.twofactor import moderator_verified
+
+    return moderator_verified(user)

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import pyotp
 import segno
-from flask import current_app, flash, redirect, request, session, url_for
+from flask import current_app, flash, has_request_context, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
 from forum.accounts.models import Member
@@ -95,6 +95,8 @@ def missing_step(user: Any) -> Missing | None:
     """What ``user`` still lacks before moderation works in this session (None: nothing)."""
     if not isinstance(user, Member) or not user.is_active or not user.is_moderator:
         return "not_moderator"
+    if not has_request_context():
+        return "code"  # no session to have entered a code in (a CLI task, a background job)
     if current_app.config.get("REQUIRE_MODERATOR_TOTP", True):
         if not has_second_factor(user):
             return "enrol"

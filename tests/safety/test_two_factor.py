@@ -13,6 +13,7 @@ import pytest
 from flask import Flask, session
 from flask.testing import FlaskClient
 
+from forum import permissions
 from forum.accounts.models import Member
 from forum.db import db, utcnow
 from forum.safety import twofactor
@@ -131,9 +132,11 @@ def test_moderator_verified_predicate_for_socket_handlers(strict_app: Flask, mod
         member.totp_secret, member.totp_confirmed_at = pyotp.random_base32(), utcnow()
         assert twofactor.missing_step(member) == "code"
         twofactor.mark_verified()
-        assert twofactor.moderator_verified(member)
+        assert twofactor.moderator_verified(member) and permissions.can_moderate(member)
         session["login_at"] = (utcnow() - timedelta(hours=13)).isoformat()
         assert twofactor.missing_step(member) == "reauth"
         member.role = "member"
         assert twofactor.missing_step(member) == "not_moderator"
         db.session.rollback()
+    with strict_app.app_context():  # no request, no session: nobody is verified
+        assert not permissions.can_moderate(db.session.get_one(Member, mod.id))
