@@ -251,3 +251,24 @@ def test_replying_bumps_thread_and_room_activity(app: Flask, other_partner: Acco
 
         assert as_utc(thread.last_activity_at) == as_utc(reply_time)
         assert as_utc(thread.room.last_activity_at) == as_utc(reply_time)
+
+
+def test_a_nudge_asks_first_and_stores_nothing_until_confirmed(app: Flask, partner_client: FlaskClient,
+                                                               partner_thread: Made) -> None:
+    from tests.rooms.conftest import snapshot
+
+    url = f"/posts/{partner_thread.post_id}/replies"
+    data = {"body": "You can reach me at quiet.harbor@example.com any time.", "submit_key": "nudge-key-01"}
+    before = snapshot(app)
+    asked = partner_client.post(url, data=data)
+    assert asked.status_code == 409
+    page = asked.get_data(as_text=True)
+    assert 'name="confirmed" value="yes"' in page and "Post it as it is" in page
+    assert "quiet.harbor@example.com" in page  # what was typed is kept for editing
+    assert 'value="nudge-key-01"' in page  # the same submission, so a confirm can't double-post
+    assert snapshot(app) == before
+    confirmed = partner_client.post(url, data={**data, "confirmed": "yes"})
+    assert confirmed.status_code == 302
+    with app.app_context():
+        post = db.session.scalar(select(Post).where(Post.submit_key == "nudge-key-01"))
+        assert post is not None and post.status == "held"  # identifying details wait for a moderator
