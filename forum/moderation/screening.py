@@ -348,7 +348,7 @@ _FIRST_PERSON_SUBJECT: Final = re.compile(r"\b(?:i|we)\b")
 _REPORTED_OR_NEGATED: Final = re.compile(
     r"\b(?:said|say|says|saying|told|tell|tells|telling|called|call|calls|yelled|yells|screamed|"
     r"screams|shouted|shouts|texted|texts|wrote|writes|asked|asks|accused|accuses|blamed|blames|"
-    r"hear|heard|hears|hearing|not|never|no\s+one|no-one|nobody|hardly|dont|doesnt|didnt|isnt|"
+    r"hear|heard|hears|hearing|not|never|no\s+one|no-one|nobody|none|nothing|hardly|dont|doesnt|didnt|isnt|"
     r"wont|cant|aint)\b|n't\b|\b(?:you|u)\s+(?:\w+\s+)?(?:think|feel|felt|believe|worry|fear)\b")
 _WARMTH: Final = re.compile(
     r"\b(?:enjoy|congrat\w*|proud|well\s+done|treat|celebrat\w*|earned|happ\w*|rest|break|peace|"
@@ -407,6 +407,19 @@ def _judges_not_self(folded: str, match: re.Match[str]) -> bool:
     if not _judges_someone(folded, match):
         return False
     return _FIRST_PERSON_SUBJECT.search(_clause_before(folded, match.start())) is None
+
+
+# "If you're feeling suicidal, call ...", "Are you having suicidal thoughts?": a member
+# reaching out to others, not one in crisis. Only the few words right before count, so
+# "if you knew how much I want to die" is still a crisis.
+_ADDRESSING_OTHERS: Final = re.compile(
+    r"(?:\b(?:if|when|whenever)\s+(?:you|u|anyone|someone|somebody|they)|\b(?:are|were)\s+(?:you|u)"
+    r"|(?<!i'm )(?<!i am )\b(?:anyone|anybody|someone|somebody|those|people)\b)(?:'re|'ve|\s+\w+){0,3}\s*$")
+
+
+def _concerns_the_author(text: str, match: re.Match[str]) -> bool:
+    """False when the sentence addresses others about crisis, rather than speaking of one."""
+    return _ADDRESSING_OTHERS.search(_clause_before(text, match.start())) is None
 
 
 def _rule(anchors: tuple[str, ...], words: tuple[str, ...], pattern: str,
@@ -508,16 +521,16 @@ CRISIS_RULES: Final[tuple[_Rule, ...]] = (
           r"hanging)\s+my\s*self\b(?!\s+(?:off|some\s+slack|a\s+break|short|loose|out|up\b|over|free))",
           None, before=12, after=16),
     _rule(("suicid",), ("suicide", "suicides", "suicidal", "suicidality"),
-          r"\bsuicid(?:e|al|ality)\b", None, before=2, after=8),
+          r"\bsuicid(?:e|al|ality)\b", _concerns_the_author, before=2, after=8),
     _rule(("harm", "injur", "destruct"),
           ("harm", "harming", "injury", "injuries", "injure", "injuring", "injurious", "destruct", "destructive",
            "destruction", "selfharm", "selfharming"),
-          r"\bself[\s-]*(?:harm|harming|injur\w*|destruct\w*)\b", None, before=8, after=12),
+          r"\bself[\s-]*(?:harm|harming|injur\w*|destruct\w*)\b", _concerns_the_author, before=8, after=12),
     _rule(("die", "dead", "born"), ("die", "died", "dead", "born"),
           r"\b(?:(?:want|wanted|ready|planning|plan|trying|tried|deserve)\s+to|wanna|wish\s+i\s+could)\s+die\b"
           r"|\bwish\s+i\s+(?:was|were|had)\s+(?:dead|died|never\s+been\s+born)\b"
           r"|\bbetter\s+off\s+dead\b|\bi\s+(?:just\s+)?want\s+to\s+be\s+dead\b",
-          None, before=30, after=4),
+          _concerns_the_author, before=30, after=4),
     _rule(("without me",), ("without",), r"\bbetter\s+off\s+without\s+me\b", None, before=12, after=2),
     _rule(("alive", "exist", "wake up", "live", "here anymore", "go on", "going on", "keep going"),
           ("alive", "exist", "wake", "live", "living", "here", "go", "going"),
@@ -526,7 +539,7 @@ CRISIS_RULES: Final[tuple[_Rule, ...]] = (
           r"apart|alone)))\b"
           r"|\bno\s+(?:reason|point|will)\s+(?:to|in)\s+(?:live|living|go\s+on|going\s+on|being\s+alive|"
           r"keep\s+going|keep\s+living)\b|\bnothing\s+(?:left\s+)?to\s+live\s+for\b",
-          None, before=30, after=24),
+          _concerns_the_author, before=30, after=24),
     _rule(("go on",), ("go",),
           r"\bcan'?t\s+go\s+on(?!\s+(?:like|with|pretending|this\s+way|living\s+like|"
           r"holidays?|vacation|dates?|a\s+date|a\s+trip))\b",

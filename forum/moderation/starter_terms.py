@@ -19,10 +19,11 @@ How the actions were chosen:
 Judgment in the second person ("you should be ashamed", "just leave him") is also
 caught by the judgment nudge in ``screening``, which lets self-talk, negation and
 reported speech through; a watched phrase matches wherever it appears, so the list
-keeps to lines that are rarely meant kindly. "You deserve it", "you're weak" and
-"you're the problem" are left to the nudge alone: here they are said warmly or in
-the negative at least as often as cruelly ("Take the day off, you deserve it!", "It
-doesn't mean you're weak", "He always says you're the problem").
+keeps to lines that are rarely meant kindly. "You deserve it", "you're weak", "you're
+the problem", "you chose this" and "you should have known" are left to the nudge
+alone: here they are said warmly, quoted or denied at least as often as they are
+meant ("Take the day off, you deserve it!", "It doesn't mean you're weak", "Don't let
+anyone tell you that you chose this").
 """
 
 from __future__ import annotations
@@ -45,10 +46,8 @@ _SHAMING: Final = (
     "you should be ashamed",
     "shame on you",
     "what did you expect",
-    "you chose this",
     "you made your bed",
     "you're just making excuses",
-    "you should have known",
     "you brought this on yourself",
     "no wonder he cheated",
     "just leave him",

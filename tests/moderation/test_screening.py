@@ -270,6 +270,29 @@ def test_judging_another_member_asks_the_author_to_rephrase(text: str) -> None:
     assert verdict.message is not None and "judgment" in verdict.message and "rephrase" in verdict.message
 
 
+@pytest.mark.parametrize("text", [
+    "I'm so sorry you're going through this. You are not alone here.",
+    "You're stronger than you think, and it's okay to take things one day at a time.",
+    "Whatever you decide, whether you stay or go, is your choice and nobody else's.",
+    "You did nothing to deserve this. His choices are not a reflection of you.",
+    "I felt exactly the same after D-day. You're allowed to be angry.",
+    "You're doing the work, and that matters. Congratulations on 90 days!",
+    "How are you holding up today? How can we help?",
+    "You should be proud of yourself for reaching out.",
+    "Stop blaming yourself. None of this is your fault.",
+    "You deserve honesty and safety, full stop.",
+    "You are worthy of love. You're not crazy and you're not overreacting.",
+    "If you need to leave, that's okay. If you want to stay, that's okay too.",
+    "You chose to be honest with us, and that takes courage.",
+    "I can't believe he said you're the problem. That's gaslighting.",
+    "Don't let anyone tell you that you chose this.",
+])
+def test_supportive_replies_pass_untouched_with_the_starter_list(text: str) -> None:
+    verdict = check(text, ScreenContext(kind="reply"), STARTER)
+    assert verdict.decision == "publish", verdict.labels
+    assert verdict.labels == ()
+
+
 def test_confirmed_judgment_is_published_and_flagged() -> None:
     verdict = check("You should be ashamed of yourself.", CONFIRMED, NO_TERMS)
     assert verdict.decision == "flag"
@@ -427,6 +450,27 @@ def test_idioms_do_not_raise_a_crisis(text: str) -> None:
     verdict = check(text, CHAT, NO_TERMS)
     assert verdict.crisis is False
     assert verdict.decision == "publish"
+
+
+@pytest.mark.parametrize("text", [
+    "If you're feeling suicidal, please call 988 tonight.",
+    "Are you having suicidal thoughts? Please reach out to someone.",
+    "Anyone who is self-harming deserves care, not judgment.",
+    "If you ever want to die, tell someone you trust.",
+])
+def test_reaching_out_to_others_about_crisis_is_not_itself_a_crisis(text: str) -> None:
+    verdict = check(text, CHAT, NO_TERMS)
+    assert verdict.crisis is False
+    assert "crisis" not in verdict.labels
+
+
+@pytest.mark.parametrize("text", [
+    "If you knew how much I want to die.",
+    "I'm someone who is suicidal, and I'm scared.",
+    "They told me I'm suicidal but I'm not sure.",
+])
+def test_crisis_spoken_by_the_author_is_still_caught_near_second_person_words(text: str) -> None:
+    assert check(text, CHAT, NO_TERMS).crisis is True
 
 
 def test_crisis_is_never_refused_even_with_a_refuse_term() -> None:
