@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.browser.conftest import browser, live_app, live_database_url, live_overrides, live_server  # noqa: F401
 from tests.conftest import Account, register
 from tests.rooms.conftest import PARTNER_ROOM, start_thread
 
@@ -18,7 +17,7 @@ pytestmark = pytest.mark.browser
 OFFENDING = "Honestly anyone who stays with a cheater is a doormat, no offence."
 
 
-def _log_in(browser: Any, base: str, account: Account) -> Any:  # noqa: F811
+def _log_in(browser: Any, base: str, account: Account) -> Any:
     context = browser.new_context()
     context.set_default_timeout(10_000)
     page = context.new_page()
@@ -30,7 +29,7 @@ def _log_in(browser: Any, base: str, account: Account) -> Any:  # noqa: F811
     return page
 
 
-def test_flag_then_remove_from_the_queue(browser: Any, live_app: Flask, live_server: str) -> None:  # noqa: F811
+def test_flag_then_remove_from_the_queue(browser: Any, live_app: Flask, live_server: str) -> None:
     author = register(live_app, "Open Window 71", "partner")
     reader = register(live_app, "Still Water 72", "partner")
     moderator = register(live_app, "Night Owl 73", "recovery", role="moderator")
