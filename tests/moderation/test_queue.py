@@ -9,6 +9,7 @@ from forum.db import as_utc, utcnow
 from tests.conftest import Account
 from tests.moderation.conftest import (
     chat_status,
+    client_for,
     flag,
     item_for,
     log_entries,
@@ -318,3 +319,21 @@ def test_the_queue_shows_context_and_the_authors_history(app: Flask, partner: Ac
 def test_unknown_items_and_members_are_not_found(moderator_client: FlaskClient) -> None:
     assert moderator_client.post("/moderation/items/999999/approve").status_code == 404
     assert moderator_client.post("/moderation/members/999999/warn", data={"note": "x"}).status_code == 404
+
+
+def test_approving_a_hidden_chat_message_brings_it_back_live(app: Flask, partner: Account, partners: list[Account],
+                                                             other_partner_client: FlaskClient,
+                                                             moderator_client: FlaskClient, connect) -> None:
+    app.config["FLAGS_TO_HIDE"] = 1
+    message_id = send_chat(app, partner, "Is it normal to feel numb after D-day?")
+    flag(client_for(app, partners[0]), message_id, "graphic", item_type="chat")
+    assert chat_status(app, message_id) == "hidden"
+    listener = connect(other_partner_client)
+    assert listener.emit("join", {"room_id": room_id(app)}, callback=True)["ok"] is True
+    listener.get_received()
+    moderator_client.post(f"/moderation/items/{item_for(app, message_id, 'chat').id}/approve")
+    assert chat_status(app, message_id) == "published"
+    (added,) = received(listener, "chat")
+    assert added["op"] == "add" and added["id"] == message_id
+    assert added["message"]["html"] == "Is it normal to feel numb after D-day?"
+    assert [n.kind for n in notices_of(app, partner.id)] == ["hidden", "restored"]
