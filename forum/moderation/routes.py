@@ -56,7 +56,7 @@ def _moderation_globals() -> dict[str, Any]:
 
 
 @bp.app_template_global("can_flag")
-def _can_flag(item: object) -> bool:
+def _can_flag(item: Any) -> bool:
     """A global (not context), so macros imported without context can ask it too."""
     return actions.can_flag(current_user, item)
 
