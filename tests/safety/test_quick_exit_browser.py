@@ -4,6 +4,10 @@ on the server. Also before the page has finished loading, and on a phone-sized t
 
 The neutral page is a tiny page on a second loopback server; every request that is not to
 127.0.0.1 is aborted and recorded, so no traffic leaves the machine.
+
+The live server comes from tests/browser/conftest.py. Chromium is driven from a thread of its
+own per test: Playwright's sync API refuses to start while another instance (the session-wide
+one of tests/browser) is running in the main thread.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from sqlalchemy import func, select
 
 from forum.accounts.models import WebSession
 from forum.db import db
-from tests.browser.conftest import browser, live_app, live_database_url, live_server  # noqa: F401 - fixtures
+from tests import services
+from tests.browser.conftest import CHROMIUM_ARGS, live_app, live_database_url, live_server  # noqa: F401 - fixtures
 from tests.conftest import Account, register
 from tests.safety.conftest import start_thread
 
@@ -63,7 +68,38 @@ def outside_requests() -> list[str]:
     return []
 
 
-def _context(browser: Any, outside: list[str], **options: Any) -> Any:  # noqa: F811 - the fixture
+@pytest.fixture
+def in_chromium() -> Callable[[Callable[[Any], None]], None]:
+    """Run ``steps(browser)`` against a fresh Chromium in a thread of its own; re-raise its failure."""
+    services.need("Chromium", services.chromium_available())
+
+    def run(steps: Callable[[Any], None]) -> None:
+        outcome: dict[str, BaseException] = {}
+
+        def target() -> None:
+            from playwright.sync_api import sync_playwright
+
+            try:
+                with sync_playwright() as playwright:
+                    chromium = playwright.chromium.launch(executable_path=services.CHROMIUM, args=CHROMIUM_ARGS)
+                    try:
+                        steps(chromium)
+                    finally:
+                        chromium.close()
+            except BaseException as exc:  # noqa: BLE001 - handed to the test's thread
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=target, name="quick-exit-chromium")
+        thread.start()
+        thread.join(180)
+        assert not thread.is_alive(), "Chromium did not finish"
+        if "error" in outcome:
+            raise outcome["error"]
+
+    return run
+
+
+def _context(browser: Any, outside: list[str], **options: Any) -> Any:
     context = browser.new_context(**options)
     context.set_default_timeout(10_000)
 
@@ -147,37 +183,41 @@ def _thread(app: Flask) -> tuple[Account, int]:
 
 
 def test_quick_exit_button(live_app: Flask, live_server: str, neutral_url: str,  # noqa: F811
-                           browser: Any, outside_requests: list[str]) -> None:  # noqa: F811
+                           in_chromium: Any, outside_requests: list[str]) -> None:
     account, thread_id = _thread(live_app)
-    context = _context(browser, outside_requests)
-    page = context.new_page()
-    cookie = _log_in_and_open_thread(page, live_server, account, thread_id)
-    page.get_by_role("link", name="Quick exit").click()
-    _check_left(page, live_app, live_server, neutral_url, account, cookie, outside_requests)
-    context.close()
+
+    def steps(browser: Any) -> None:
+        context = _context(browser, outside_requests)
+        page = context.new_page()
+        cookie = _log_in_and_open_thread(page, live_server, account, thread_id)
+        page.get_by_role("link", name="Quick exit").click()
+        _check_left(page, live_app, live_server, neutral_url, account, cookie, outside_requests)
+        context.close()
+
+    in_chromium(steps)
 
 
 def test_escape_three_times(live_app: Flask, live_server: str, neutral_url: str,  # noqa: F811
-                            browser: Any, outside_requests: list[str]) -> None:  # noqa: F811
+                            in_chromium: Any, outside_requests: list[str]) -> None:
     account, thread_id = _thread(live_app)
-    context = _context(browser, outside_requests)
-    page = context.new_page()
-    cookie = _log_in_and_open_thread(page, live_server, account, thread_id)
-    page.keyboard.press("Escape")
-    page.keyboard.press("Escape")
-    assert page.url.endswith(f"/threads/{thread_id}")  # two presses are not enough
-    page.keyboard.press("Escape")
-    _check_left(page, live_app, live_server, neutral_url, account, cookie, outside_requests)
-    context.close()
+
+    def steps(browser: Any) -> None:
+        context = _context(browser, outside_requests)
+        page = context.new_page()
+        cookie = _log_in_and_open_thread(page, live_server, account, thread_id)
+        page.keyboard.press("Escape")
+        page.keyboard.press("Escape")
+        assert page.url.endswith(f"/threads/{thread_id}")  # two presses are not enough
+        page.keyboard.press("Escape")
+        _check_left(page, live_app, live_server, neutral_url, account, cookie, outside_requests)
+        context.close()
+
+    in_chromium(steps)
 
 
 def test_works_before_the_page_has_finished_loading(live_app: Flask, live_server: str, neutral_url: str,  # noqa: F811
-                                                    browser: Any, outside_requests: list[str]) -> None:  # noqa: F811
+                                                    in_chromium: Any, outside_requests: list[str]) -> None:
     account, thread_id = _thread(live_app)
-    context = _context(browser, outside_requests)
-    page = context.new_page()
-    cookie = _log_in_and_open_thread(page, live_server, account, thread_id)
-
     release = threading.Event()
     inner = live_app.wsgi_app
 
@@ -186,8 +226,11 @@ def test_works_before_the_page_has_finished_loading(live_app: Flask, live_server
             release.wait(20)  # the page's main script hangs: the page never finishes loading
         return inner(environ, start_response)
 
-    live_app.wsgi_app = stall_scripts  # type: ignore[method-assign]
-    try:
+    def steps(browser: Any) -> None:
+        context = _context(browser, outside_requests)
+        page = context.new_page()
+        cookie = _log_in_and_open_thread(page, live_server, account, thread_id)
+        live_app.wsgi_app = stall_scripts  # type: ignore[method-assign]
         page.goto(f"{live_server}/threads/{thread_id}", wait_until="commit")
         page.locator("#quick-exit").wait_for()
         assert page.evaluate("document.readyState") != "complete"
@@ -196,40 +239,52 @@ def test_works_before_the_page_has_finished_loading(live_app: Flask, live_server
         page.wait_for_url(neutral_url)
         _wait_for(lambda: _member_sessions(live_app, account) == 0, "the background log-out")
         assert _status_with_cookie(f"{live_server}/rooms", cookie)[0] == 302
+        release.set()
+        context.close()
+
+    try:
+        in_chromium(steps)
     finally:
         release.set()
         live_app.wsgi_app = inner  # type: ignore[method-assign]
     assert outside_requests == []
-    context.close()
 
 
 def test_on_a_phone(live_app: Flask, live_server: str, neutral_url: str,  # noqa: F811
-                    browser: Any, outside_requests: list[str]) -> None:  # noqa: F811
+                    in_chromium: Any, outside_requests: list[str]) -> None:
     account, thread_id = _thread(live_app)
-    context = _context(browser, outside_requests, viewport={"width": 390, "height": 844}, is_mobile=True,
-                       has_touch=True, device_scale_factor=3)
-    page = context.new_page()
-    cookie = _log_in_and_open_thread(page, live_server, account, thread_id)
-    page.mouse.wheel(0, 2000)  # scrolled down a long thread: the button stays on screen
-    button = page.get_by_role("link", name="Quick exit")
-    box = button.bounding_box()
-    assert box is not None and box["height"] >= 44 and 0 <= box["y"] < 844
-    button.tap()
-    _check_left(page, live_app, live_server, neutral_url, account, cookie, outside_requests)
-    context.close()
+
+    def steps(browser: Any) -> None:
+        context = _context(browser, outside_requests, viewport={"width": 390, "height": 844}, is_mobile=True,
+                           has_touch=True, device_scale_factor=3)
+        page = context.new_page()
+        cookie = _log_in_and_open_thread(page, live_server, account, thread_id)
+        page.mouse.wheel(0, 2000)  # scrolled down a long thread: the button stays on screen
+        button = page.get_by_role("link", name="Quick exit")
+        box = button.bounding_box()
+        assert box is not None and box["height"] >= 44 and 0 <= box["y"] < 844
+        button.tap()
+        _check_left(page, live_app, live_server, neutral_url, account, cookie, outside_requests)
+        context.close()
+
+    in_chromium(steps)
 
 
 def test_coming_back_on_purpose_still_works(live_app: Flask, live_server: str, neutral_url: str,  # noqa: F811
-                                            browser: Any, outside_requests: list[str]) -> None:  # noqa: F811
+                                            in_chromium: Any, outside_requests: list[str]) -> None:
     """After a quick exit, typing Haven's address again opens Haven (only Back/Forward bounce)."""
     account, thread_id = _thread(live_app)
-    context = _context(browser, outside_requests)
-    page = context.new_page()
-    _log_in_and_open_thread(page, live_server, account, thread_id)
-    page.get_by_role("link", name="Quick exit").click()
-    page.wait_for_url(neutral_url)
-    page.goto(f"{live_server}/login")
-    page.get_by_role("button", name="Log in").wait_for()
-    time.sleep(0.3)
-    assert page.url == f"{live_server}/login"
-    context.close()
+
+    def steps(browser: Any) -> None:
+        context = _context(browser, outside_requests)
+        page = context.new_page()
+        _log_in_and_open_thread(page, live_server, account, thread_id)
+        page.get_by_role("link", name="Quick exit").click()
+        page.wait_for_url(neutral_url)
+        page.goto(f"{live_server}/login")
+        page.get_by_role("button", name="Log in").wait_for()
+        time.sleep(0.3)
+        assert page.url == f"{live_server}/login"
+        context.close()
+
+    in_chromium(steps)
