@@ -185,6 +185,21 @@ def mute_author(post_id: int):  # type: ignore[no-untyped-def]
     return redirect(safe_next(request.form.get("next")) or target)
 
 
+@bp.post("/chat/messages/<int:message_id>/mute-author")
+def mute_chat_author(message_id: int):  # type: ignore[no-untyped-def]
+    """The "Mute" control on a chat line (a plain form, so it works without JavaScript too)."""
+    from forum.chat.actions import access_message
+
+    message = access_message(db.session, _me(), message_id)
+    actions.do_mute(db.session, _me(), message.author)
+    db.session.commit()
+    if request.accept_mimetypes.best == "application/json":
+        return {"ok": True}
+    flash("You won't see this member's posts or chat messages any more. They are not told. "
+          "You can undo this on your account page.")
+    return redirect(safe_next(request.form.get("next")) or url_for("accounts.account", _anchor="muted"))
+
+
 @bp.post("/account/muted/<int:member_id>/unmute")
 def unmute(member_id: int):  # type: ignore[no-untyped-def]
     if actions.do_unmute(db.session, _me(), member_id):

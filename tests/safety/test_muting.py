@@ -81,3 +81,23 @@ def test_mute_needs_a_login_and_post(app: Flask, other_partner: Account, client:
     made = start_thread(app, other_partner, "Hello", "Text.")
     assert client.post(f"/posts/{made.post_id}/mute-author").status_code == 302  # to log in
     assert partner_client.get(f"/posts/{made.post_id}/mute-author").status_code == 405
+
+
+def test_mute_from_a_chat_line(app: Flask, partner: Account, other_partner: Account, recovering: Account,
+                               partner_client: FlaskClient) -> None:
+    from forum.chat.models import ChatMessage
+    from forum.rooms.models import Room
+
+    with app.app_context():
+        rooms = {r.slug: r.id for r in db.session.scalars(select(Room))}
+        theirs = ChatMessage(room_id=rooms["just-found-out"], author_id=other_partner.id, body="hi", body_html="hi")
+        other_path = ChatMessage(room_id=rooms["early-days"], author_id=recovering.id, body="x", body_html="x")
+        db.session.add_all([theirs, other_path])
+        db.session.commit()
+        theirs_id, other_path_id = theirs.id, other_path.id
+    response = partner_client.post(f"/chat/messages/{theirs_id}/mute-author", headers={"Accept": "application/json"})
+    assert response.status_code == 200 and response.get_json() == {"ok": True}
+    assert partner_client.post(f"/chat/messages/{other_path_id}/mute-author").status_code == 404
+    with app.app_context():
+        assert muted_member_ids(db.session, partner.id) == {other_partner.id}
+        assert db.session.scalar(select(func.count()).select_from(Notice)) == 0
