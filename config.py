@@ -123,7 +123,12 @@ class Config:
     CHAT_PRESENCE_HEARTBEAT = _env_int("CHAT_PRESENCE_HEARTBEAT", 30)
 
     # Safety.
+    # Where the quick-exit button sends the visitor (an ordinary, neutral site).
     QUICK_EXIT_URL = os.environ.get("QUICK_EXIT_URL", "https://www.bbc.co.uk/weather")
+    # Help lines on /crisis and in the box shown when screening notices crisis language:
+    # "Country|What to tell the reader|link" entries separated by ";" or new lines; the link is
+    # optional and must start with https://, tel: or sms:. Entries sharing a country are shown
+    # together, countries in the order given (see forum/safety/crisis.py).
     CRISIS_LINES = os.environ.get(
         "CRISIS_LINES",
         "International|Find a helpline near you|https://findahelpline.com;"
