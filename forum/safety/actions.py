@@ -245,10 +245,18 @@ def do_confirm_two_factor(session: Session, member: Member, code: object) -> Non
     if not twofactor.check_code(member.totp_secret, code):
         raise ActionError("That code didn't match. Check the time on your phone and try the newest code.",
                           field="code", code="bad_code")
+    _check_first_use(member, code)
     member.totp_confirmed_at = utcnow()
+
+
+def _check_first_use(member: Member, code: object) -> None:
+    if not twofactor.first_use(member.id, str(code)):
+        raise ActionError("That code was just used. Please wait for the app to show the next one.",
+                          field="code", code="code_used")
 
 
 def check_two_factor_code(member: Member, code: object) -> None:
     if not twofactor.has_second_factor(member) or not twofactor.check_code(member.totp_secret, code):
         raise ActionError("That code didn't match. Please try the newest code from your app.",
                           field="code", code="bad_code")
+    _check_first_use(member, code)

@@ -65,6 +65,23 @@ def check_code(secret: str | None, code: object) -> bool:
     return bool(pyotp.TOTP(secret).verify(digits, valid_window=VALID_WINDOW))
 
 
+def first_use(member_id: int, code: str) -> bool:
+    """Whether this is the first use of ``code`` by ``member_id`` while it can be valid.
+
+    A code someone watched being typed can't be used again (in another session) for
+    as long as it stays valid. Kept in the rate-limit store, shared across processes
+    when that is Redis; if the store is unreachable the code is accepted.
+    """
+    from forum.extensions import limiter
+
+    digits = "".join(code.split())
+    try:
+        return int(limiter.storage.incr(f"totp-used:{member_id}:{digits}", 30 * (2 * VALID_WINDOW + 2))) == 1
+    except Exception:  # noqa: BLE001 - the store being down must not lock moderators out
+        current_app.logger.warning("second-factor replay check unavailable")
+        return True
+
+
 def has_second_factor(member: Member) -> bool:
     return member.totp_secret is not None and member.totp_confirmed_at is not None
 

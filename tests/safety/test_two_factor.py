@@ -5,6 +5,7 @@ moderation also needs a log-in from the last MODERATOR_REAUTH_HOURS."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -80,9 +81,14 @@ def test_each_log_in_asks_for_a_code_before_moderation(strict_app: Flask, mod: A
     assert client.get("/rooms").status_code == 200  # the rest of Haven works as usual
     assert client.post("/account/two-factor/verify", data={"code": "12 34 56x", "next": "/moderation"}).status_code == 400
     assert client.get("/moderation").status_code == 302
-    ok = client.post("/account/two-factor/verify", data={"code": pyotp.TOTP(secret).now(), "next": "/moderation"})
+    # The enrolment used the current code, so this log-in uses the next one (accepted: clocks drift).
+    code = pyotp.TOTP(secret).at(time.time() + 30)
+    ok = client.post("/account/two-factor/verify", data={"code": code, "next": "/moderation"})
     assert ok.status_code == 302 and ok.headers["Location"] == "/moderation"
     assert client.get("/moderation").status_code == 200
+    # The same code can't be replayed in another session while it is still valid.
+    replay = login(strict_app.test_client(), mod).post("/account/two-factor/verify", data={"code": code})
+    assert replay.status_code == 400 and "just used" in replay.get_data(as_text=True)
     # Enrolled: the page no longer shows a secret, and the QR code is gone.
     assert "totp-secret" not in client.get("/account/two-factor").get_data(as_text=True)
     assert client.get("/account/two-factor/qr.svg").status_code == 404
