@@ -8,6 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.conftest import Account
 from tests.moderation.conftest import flag, item_for, log_entries, post_status, received
 from tests.rooms.conftest import Made
 
@@ -84,3 +85,20 @@ def test_moderator_pages_require_a_second_factor_when_configured(app: Flask,
     response = moderator_client.get("/moderation")
     assert response.status_code == 302 and "/moderation" not in response.headers["Location"].split("?")[0]
     assert moderator_client.post("/moderation/items/1/approve").status_code in (302, 404)
+
+
+def test_flags_and_moderation_forms_need_the_csrf_token(app: Flask, partner_thread: Made,
+                                                        other_partner_client: FlaskClient,
+                                                        moderator_client: FlaskClient, partner: Account) -> None:
+    app.config["WTF_CSRF_ENABLED"] = True
+    assert flag(other_partner_client, partner_thread.post_id, "spam").status_code == 400
+    assert moderator_client.post(f"/moderation/members/{partner.id}/warn", data={"note": "x"}).status_code == 400
+    app.config["WTF_CSRF_ENABLED"] = False
+    assert log_entries(app) == []
+    with app.app_context():
+        from sqlalchemy import func, select
+
+        from forum.db import db
+        from forum.moderation.models import Flag
+
+        assert db.session.scalar(select(func.count(Flag.id))) == 0
