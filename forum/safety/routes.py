@@ -10,6 +10,7 @@ import json
 
 from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from werkzeug.routing import BuildError
 
 from forum.accounts.auth import end_member_session
 from forum.accounts.models import Member
@@ -286,4 +287,11 @@ def verify_code():  # type: ignore[no-untyped-def]
     except ActionError as exc:
         return render_template("safety/verify.html", errors=exc.fields, next=target), 400
     twofactor.mark_verified()
-    return redirect(target or "/moderation")
+    return redirect(target or _moderation_home())
+
+
+def _moderation_home() -> str:
+    try:
+        return url_for("moderation.staff.queue")
+    except BuildError:  # the moderation blueprint is not installed
+        return url_for("accounts.account")
