@@ -83,6 +83,8 @@ def register_extensions(app: Flask) -> None:
         app,
         message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
         channel=app.config.get("SOCKETIO_CHANNEL", "flask-socketio"),
+        # One event at a time per socket: a member's messages are stored in the order sent.
+        async_handlers=False,
         async_mode=app.config.get("SOCKETIO_ASYNC_MODE") or "threading",
         cors_allowed_origins=origins,
         manage_session=False,  # sockets read the same server-side session as HTTP, per event

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from flask import current_app
 from limits import parse
 from limits.storage import Storage, storage_from_string
-from limits.strategies import MovingWindowRateLimiter
+from limits.strategies import SlidingWindowCounterRateLimiter
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -120,11 +120,16 @@ def _limiter_storage() -> Storage:
 
 
 def check_rate(member: Member) -> None:
-    """Count one message against CHAT_RATE_LIMIT (5 per 10 seconds); RateLimited when over."""
+    """Count one message against CHAT_RATE_LIMIT (5 per 10 seconds); RateLimited when over.
+
+    A sliding-window counter: constant work per message (one counter pair, not a list
+    of timestamps as a moving window keeps), and no double burst at a window edge as a
+    fixed window allows.
+    """
     if not current_app.config.get("RATELIMIT_ENABLED", True):
         return
     limit = parse(current_app.config["CHAT_RATE_LIMIT"])
-    if not MovingWindowRateLimiter(_limiter_storage()).hit(limit, "chat", str(member.id)):
+    if not SlidingWindowCounterRateLimiter(_limiter_storage()).hit(limit, "chat", str(member.id)):
         raise RateLimited("You're sending messages a little fast. Please wait a few seconds and try again.")
 
 
