@@ -1,5 +1,7 @@
 """Chat in Chromium: two partners chat live in two browser contexts; a member of the other path
-cannot reach that room's chat, by page or by socket."""
+cannot reach that room's chat, by page or by socket.
+
+Lives here (not in tests/chat/) to share this folder's one Playwright instance per session."""
 
 from __future__ import annotations
 
@@ -9,14 +11,13 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.browser.conftest import browser, live_app, live_database_url, live_overrides, live_server  # noqa: F401
 from tests.chat.conftest import PARTNER_ROOM, room_id
 from tests.conftest import Account, register
 
 pytestmark = pytest.mark.browser
 
 
-def _log_in(browser: Any, base: str, account: Account) -> Any:  # noqa: F811
+def _log_in(browser: Any, base: str, account: Account) -> Any:
     context = browser.new_context()
     context.set_default_timeout(15_000)
     page = context.new_page()
@@ -28,8 +29,8 @@ def _log_in(browser: Any, base: str, account: Account) -> Any:  # noqa: F811
     return page
 
 
-def test_two_partners_chat_live_and_the_other_path_cannot_join(browser: Any, live_app: Flask,  # noqa: F811
-                                                               live_server: str) -> None:  # noqa: F811
+def test_two_partners_chat_live_and_the_other_path_cannot_join(browser: Any, live_app: Flask,
+                                                               live_server: str) -> None:
     alice = register(live_app, "Quiet Harbor 11", "partner")
     bob = register(live_app, "Gentle Cedar 12", "partner")
     carol = register(live_app, "Steady River 21", "recovery")
