@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -107,19 +106,14 @@ def register_blueprints(app: Flask) -> None:
     from forum.safety.routes import bp as safety_bp
 
     app.register_blueprint(safety_bp)
-    try:
-        from forum.moderation.routes import bp as moderation_bp
-    except ImportError:  # the moderation queue lands separately
-        moderation_bp = None
-    if moderation_bp is not None:
-        app.register_blueprint(moderation_bp)
+    from forum.moderation.routes import bp as moderation_bp
+
+    app.register_blueprint(moderation_bp)
 
 
 def register_socket_events(app: Flask) -> None:
-    try:
-        from forum.chat import events as chat_events
-    except ImportError:
-        return
+    from forum.chat import events as chat_events
+
     chat_events.register(app)
 
 

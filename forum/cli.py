@@ -32,8 +32,7 @@ def alembic_config() -> AlembicConfig:
 def run_migrations(revision: str = "head") -> None:
     """Upgrade the app's database to ``revision`` using the app's own engine."""
     cfg = alembic_config()
-    assert db.engine is not None
-    with db.engine.begin() as connection:
+    with db.require_engine().begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)
 
@@ -53,8 +52,7 @@ def db_upgrade(revision: str) -> None:
 @click.argument("revision", default="-1")
 def db_downgrade(revision: str) -> None:
     cfg = alembic_config()
-    assert db.engine is not None
-    with db.engine.begin() as connection:
+    with db.require_engine().begin() as connection:
         cfg.attributes["connection"] = connection
         command.downgrade(cfg, revision)
     click.echo(f"database downgraded to {revision}")
@@ -65,8 +63,7 @@ def db_downgrade(revision: str) -> None:
 def db_revision(message: str) -> None:
     """Autogenerate a migration from the models."""
     cfg = alembic_config()
-    assert db.engine is not None
-    with db.engine.begin() as connection:
+    with db.require_engine().begin() as connection:
         cfg.attributes["connection"] = connection
         command.revision(cfg, message=message, autogenerate=True)
 

@@ -93,15 +93,21 @@ class Database:
     def session(self) -> HavenSession:
         """The session of the current app context, opened on first use."""
         if "db_session" not in g:
-            assert self.factory is not None, "db.init_app was not called"
-            g.db_session = self.factory()
+            g.db_session = self.new_session()
         session: HavenSession = g.db_session
         return session
 
     def new_session(self) -> HavenSession:
         """A session outside the request's transaction (session store, background work)."""
-        assert self.factory is not None, "db.init_app was not called"
+        if self.factory is None:
+            raise RuntimeError("db.init_app was not called")
         return self.factory()
+
+    def require_engine(self) -> Engine:
+        """The app's engine (raises if ``init_app`` has not run)."""
+        if self.engine is None:
+            raise RuntimeError("db.init_app was not called")
+        return self.engine
 
     def _close(self, _exc: BaseException | None) -> None:
         session = g.pop("db_session", None)

@@ -30,9 +30,12 @@ class Event:
     namespace: str = "/"
 
 
-# Replaced in tests to record what would be sent; the app binds it to socketio.emit.
-def _deliver(ev: Event) -> None:  # pragma: no cover - rebound by create_app
+def _unbound(ev: Event) -> None:  # pragma: no cover - rebound by create_app
     raise RuntimeError("events are not bound to a Socket.IO server")
+
+
+# Replaced in tests to record what would be sent; the app binds it to socketio.emit.
+_deliver: Callable[[Event], None] = _unbound
 
 
 def bind(deliver: Callable[[Event], None]) -> None:
