@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -680,21 +678,13 @@ def test_any_text_gets_a_consistent_verdict(text: str) -> None:
     "once" + " @" * 10_000,
     "12 Aa Bb Cc " * 1_500,
 ])
-def test_hostile_input_is_screened_in_linear_time(hostile: str) -> None:
-    start = time.perf_counter()
-    check(hostile, NEW_POST, STARTER)
-    assert time.perf_counter() - start < 0.5
+@pytest.mark.timeout(20)
+def test_hostile_input_gets_a_verdict(hostile: str) -> None:
+    """Inputs shaped to make a careless pattern backtrack still get an ordinary verdict.
 
-
-def test_screening_a_long_realistic_text_is_fast() -> None:
-    paragraph = ("We had our first counselling session this week. I keep asking myself whether I missed "
-                 "the signs, and my sponsor reminds me that it's day 90 and step 4 takes time. ")
-    text = (paragraph * 20)[:2_000]
-    STARTER.screen(text, POST)
-    samples = []
-    for _ in range(30):
-        start = time.perf_counter()
-        STARTER.screen(text, POST)
-        samples.append(time.perf_counter() - start)
-    assert sorted(samples)[15] < 0.005  # the bench measures the real figure (well under 1 ms)
-
+    No speed figure here (that is bench/screening.py, which screens these same inputs);
+    the timeout only stops a run that a backtracking pattern would keep busy for minutes.
+    """
+    verdict = check(hostile, NEW_POST, STARTER)
+    assert verdict.decision in ("publish", "flag", "confirm", "hold", "refuse")
+    assert verdict.text == hostile
