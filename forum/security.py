@@ -2,12 +2,19 @@
 
 The headers are added in an ``after_request`` hook, which Flask also runs for the
 responses of error handlers (400, 404, 405, 413, 429, 500, 503), so no kind of
-page goes without them. Nothing here looks at the member: a page is never cached,
-whoever asks for it, so a shared computer's history and cache keep nothing of Haven
-(only the static files, which are the same for everyone, may be cached).
+page goes without them. Responses that never reach Flask (the Socket.IO transport
+under ``/socket.io/``, answered by python-engineio's WSGI middleware) get the same
+headers from a WSGI wrapper around the whole app.
+
+Nothing here looks at the member: a page is never cached, whoever asks for it, so
+a shared computer's history and cache keep nothing of Haven (only the static
+files, which are the same for everyone, may be cached).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from flask import Flask, Response, request
 
@@ -39,11 +46,39 @@ HEADERS = {
 }
 
 
+class EveryResponseHeaders:
+    """WSGI wrapper adding ``headers`` to any response that lacks them.
+
+    Flask's own responses already carry every one (see ``_headers`` below), so in
+    practice this fills in the Socket.IO transport's answers, which bypass Flask.
+    """
+
+    def __init__(self, wsgi_app: Callable[..., Iterable[bytes]], headers: list[tuple[str, str]]) -> None:
+        self.wsgi_app = wsgi_app
+        self.headers = headers
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        def start(status: str, response_headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            present = {name.lower() for name, _ in response_headers}
+            missing = [(name, value) for name, value in self.headers if name.lower() not in present]
+            return start_response(status, [*response_headers, *missing], exc_info)
+
+        return self.wsgi_app(environ, start)
+
+
 def register_security_headers(app: Flask) -> None:
+    """Add the headers to every response. Call after every other WSGI wrapper (Socket.IO's
+    included) is in place, so that this one is outermost."""
+    secure = bool(app.config.get("SESSION_COOKIE_SECURE"))
+    fallback = [*HEADERS.items(), ("Cache-Control", "no-store")]
+    if secure:
+        fallback.append(("Strict-Transport-Security", "max-age=31536000"))
+    app.wsgi_app = EveryResponseHeaders(app.wsgi_app, fallback)  # type: ignore[method-assign]
+
     @app.after_request
     def _headers(response: Response) -> Response:
         response.headers.update(HEADERS)
-        if app.config.get("SESSION_COOKIE_SECURE"):
+        if secure:
             response.headers["Strict-Transport-Security"] = "max-age=31536000"
         if request.endpoint == "static" and response.status_code < 400:
             response.headers.setdefault("Cache-Control", "public, max-age=3600")

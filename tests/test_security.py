@@ -161,6 +161,21 @@ def test_headers_on_500_without_leaking_the_error(app: Flask, client: FlaskClien
     assert "Something went wrong on our side" in text_of(html)
 
 
+def test_headers_on_the_socket_io_transport(client: FlaskClient, partner_client: FlaskClient) -> None:
+    """python-engineio answers /socket.io/ itself, outside Flask: its answers carry the headers too."""
+    for who in (client, partner_client):
+        handshake = who.get("/socket.io/?EIO=4&transport=polling")
+        assert handshake.status_code == 200 and b'"sid"' in handshake.data
+        assert_security_headers(handshake)
+        refused = who.get("/socket.io/?EIO=4&transport=carrier-pigeon")
+        assert refused.status_code == 400
+        assert_security_headers(refused)
+    # Flask's own responses are not given the headers twice.
+    page = client.get("/guidelines")
+    assert len(page.headers.getlist("Content-Security-Policy")) == 1
+    assert page.headers.getlist("Cache-Control") == ["no-store"]
+
+
 def test_headers_on_logout(partner_client: FlaskClient) -> None:
     response = partner_client.post("/logout")
     assert response.status_code == 302
