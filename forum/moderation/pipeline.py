@@ -9,7 +9,8 @@ stored: a refusal, and a nudge the author has not yet confirmed.
 
 from __future__ import annotations
 
-import threading
+import time
+from dataclasses import dataclass
 from typing import Literal
 
 from flask import current_app
@@ -23,8 +24,16 @@ from forum.moderation.screening import ScreenContext, Screener, Verdict, Watched
 
 Kind = Literal["post", "reply", "edit", "chat", "title"]
 
-_cache_lock = threading.Lock()
-_cache: dict[str, tuple[tuple[int, int, str], Screener]] = {}
+_EXTENSION = "haven_screener"
+# How often a process re-reads the watched-word list's version (changes made here apply at once).
+WORDS_RECHECK_SECONDS = 2.0
+
+
+@dataclass
+class _Cached:
+    version: tuple[int, int, str]
+    screener: Screener
+    checked_at: float
 
 
 class NeedsConfirmation(ActionError):
@@ -44,27 +53,36 @@ class NeedsConfirmation(ActionError):
 
 
 def _screener(session: Session) -> Screener:
-    """The compiled screener for the current watched-word list (recompiled when it changes)."""
+    """The compiled screener for the current watched-word list (recompiled when it changes).
+
+    Each app keeps its own. A change made in this process applies from the next text
+    (``invalidate_cache`` runs after the commit); the list's version is re-read at
+    most every ``WORDS_RECHECK_SECONDS``, which bounds how long a change made by
+    another server process takes to arrive, and keeps that query off every message.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    cached: _Cached | None = app.extensions.get(_EXTENSION)
+    now = time.monotonic()
+    if cached is not None and now - cached.checked_at < WORDS_RECHECK_SECONDS:
+        return cached.screener
     count, max_id, newest = session.execute(
         select(func.count(WatchedWord.id), func.coalesce(func.max(WatchedWord.id), 0),
                func.max(WatchedWord.created_at))).one()
     version = (int(count), int(max_id), str(newest))
-    key = str(session.get_bind().engine.url)
-    cached = _cache.get(key)
-    if cached and cached[0] == version:
-        return cached[1]
+    if cached is not None and cached.version == version:
+        cached.checked_at = now
+        return cached.screener
     rows = session.scalars(select(WatchedWord)).all()
     terms = [WatchedTerm(phrase=w.phrase, action=w.action, replacement=w.replacement,  # type: ignore[arg-type]
                          label=w.label) for w in rows]
     screener = Screener(terms)
-    with _cache_lock:
-        _cache[key] = (version, screener)
+    app.extensions[_EXTENSION] = _Cached(version, screener, now)
     return screener
 
 
 def invalidate_cache() -> None:
-    with _cache_lock:
-        _cache.clear()
+    """Forget the compiled list of the current app (after a watched-word change commits)."""
+    current_app.extensions.pop(_EXTENSION, None)
 
 
 def is_new_member(member: Member) -> bool:

@@ -247,7 +247,7 @@ def _watch(app: Flask, phrase: str, action: str) -> None:
     with app.app_context():
         db.session.add(WatchedWord(phrase=phrase, normalized=phrase.lower(), action=action, label="test"))
         db.session.commit()
-    invalidate_cache()
+        invalidate_cache()
 
 
 def test_held_message_is_stored_for_review_and_shown_to_nobody_else(
