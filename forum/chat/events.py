@@ -36,6 +36,7 @@ from flask_login import current_user
 from flask_socketio import Namespace, disconnect, join_room, leave_room, rooms
 from sqlalchemy.exc import SQLAlchemyError
 
+from forum import permissions
 from forum.accounts.models import Member
 from forum.chat import actions, presence, queries
 from forum.db import db, utcnow
@@ -149,7 +150,8 @@ class ChatNamespace(Namespace):
             log.error("could not record a socket")
             return False
         join_room(member_channel(member.id))
-        if member.is_moderator:
+        # Moderation events, like moderation pages, need the second factor entered in this session.
+        if permissions.can_moderate(member):
             join_room(MODERATORS_ROOM)
         _local_sids.add(sid)
         _ensure_heartbeat(current_app._get_current_object())  # type: ignore[attr-defined]
