@@ -160,12 +160,15 @@ def _status_for(verdict: Verdict) -> str:
     return Visibility.HELD if verdict.decision == "hold" else Visibility.PUBLISHED
 
 
-def _combine(first: Verdict, second: Verdict) -> Verdict:
-    """The stricter of two verdicts (a title and its body), with every label of both."""
+def _combine(body: Verdict, other: Verdict) -> Verdict:
+    """The stricter decision of a body's verdict and its title's, with every label of both.
+
+    The text stays the body's: the title's own verdict supplies the stored title.
+    """
     order = ["publish", "flag", "hold"]
-    winner = first if order.index(first.decision) >= order.index(second.decision) else second
-    return replace(winner, labels=tuple(dict.fromkeys(first.labels + second.labels)),
-                   priority=max(first.priority, second.priority), crisis=first.crisis or second.crisis)
+    winner = body if order.index(body.decision) >= order.index(other.decision) else other
+    return replace(winner, text=body.text, labels=tuple(dict.fromkeys(body.labels + other.labels)),
+                   priority=max(body.priority, other.priority), crisis=body.crisis or other.crisis)
 
 
 # Writes ---------------------------------------------------------------------------------

@@ -190,3 +190,19 @@ def test_the_number_of_held_first_posts_is_configurable(app: Flask, other_partne
     with app.app_context():
         second = db.session.scalar(select(Post).where(Post.body_source == "And my second."))
         assert second is not None and second.status == "published"
+
+
+def test_a_title_that_screening_holds_keeps_the_body_as_written(app: Flask, partner_client: FlaskClient,
+                                                                 moderator_client: FlaskClient) -> None:
+    _watch(moderator_client, "zebracorn", "hold")
+    response = partner_client.post(f"/rooms/{PARTNER_ROOM}/threads",
+                                   data={"title": "About the zebracorn", "body": "The body I wrote."})
+    assert response.status_code == 302
+    with app.app_context():
+        from forum.rooms.models import Thread
+
+        (post,) = db.session.scalars(select(Post)).all()
+        thread = db.session.get(Thread, post.thread_id)
+        assert thread is not None
+        assert (post.status, post.body_source) == ("held", "The body I wrote.")
+        assert (thread.status, thread.title) == ("held", "About the zebracorn")
