@@ -274,8 +274,8 @@ def test_removing_a_chat_message_disappears_from_open_chats(app: Flask, partner:
     moderator_client.post(f"/moderation/items/{item.id}/remove", data={"reason": "spam"})
     assert chat_status(app, message_id) == "removed"
     assert received(listener, "chat") == [{"type": "chat", "op": "remove", "room_id": room_id(app), "id": message_id}]
-    history = listener.emit("history", {"room_id": room_id(app)}, callback=True)
-    assert all(m["id"] != message_id for m in history.get("messages", []))
+    reloaded = connect(other_partner_client).emit("join", {"room_id": room_id(app)}, callback=True)
+    assert reloaded["ok"] is True and all(m["id"] != message_id for m in reloaded["messages"])
     assert [n.kind for n in notices_of(app, partner.id)] == ["removed"]
     page = moderator_client.get("/moderation/log").get_data(as_text=True)
     assert "Removed" in page
@@ -337,3 +337,81 @@ def test_approving_a_hidden_chat_message_brings_it_back_live(app: Flask, partner
     assert added["op"] == "add" and added["id"] == message_id
     assert added["message"]["html"] == "Is it normal to feel numb after D-day?"
     assert [n.kind for n in notices_of(app, partner.id)] == ["hidden", "restored"]
+
+
+def test_the_queue_puts_risk_first_then_priority_then_the_oldest(
+        app: Flask, partner: Account, partner_thread: Made, other_partner_client: FlaskClient,
+        moderator_client: FlaskClient) -> None:
+    oldest = add_reply(app, partner, partner_thread.post_id, "Reply one.")
+    older = add_reply(app, partner, partner_thread.post_id, "Reply two.")
+    identifying = add_reply(app, partner, partner_thread.post_id, "Reply three.")
+    at_risk = add_reply(app, partner, partner_thread.post_id, "Reply four.")
+    flag(other_partner_client, oldest, "spam")
+    flag(other_partner_client, older, "spam")
+    flag(other_partner_client, identifying, "identity")
+    flag(other_partner_client, at_risk, "risk")
+    page = moderator_client.get("/moderation").get_data(as_text=True)
+    positions = [page.index(f'id="item-{item_for(app, post_id).id}"')
+                 for post_id in (at_risk, identifying, oldest, older)]
+    assert positions == sorted(positions)
+    assert page.count("badge-risk") == 1
+
+
+def test_a_queued_post_names_its_room_and_a_chat_line_shows_the_lines_before_it(
+        app: Flask, partner: Account, other_partner: Account, partner_thread: Made,
+        other_partner_client: FlaskClient, moderator_client: FlaskClient) -> None:
+    flag(other_partner_client, partner_thread.post_id, "spam")
+    send_chat(app, other_partner, "Is anyone around tonight?")
+    send_chat(app, other_partner, "I had a rough day at work.")
+    line = send_chat(app, partner, "Buy my miracle course now.")
+    flag(other_partner_client, line, "spam", item_type="chat")
+    page = moderator_client.get("/moderation").get_data(as_text=True)
+    assert "Post in Just found out" in page and "Chat message in Just found out" in page
+    chat_card = page[page.index(f'id="item-{item_for(app, line, "chat").id}"'):]
+    assert "Just before it in the chat:" in chat_card
+    assert chat_card.index("Is anyone around tonight?") < chat_card.index("I had a rough day at work.") \
+        < chat_card.index("Buy my miracle course now.")
+
+
+def test_redacting_a_published_post_updates_open_thread_pages(
+        app: Flask, partner: Account, partner_thread: Made, other_partner_client: FlaskClient,
+        moderator_client: FlaskClient, sent_events: list) -> None:
+    reply_id = add_reply(app, partner, partner_thread.post_id, "I'm Jo, from the Tuesday group in Leeds.")
+    flag(other_partner_client, reply_id, "identity")
+    sent_events.clear()
+    moderator_client.post(f"/moderation/items/{item_for(app, reply_id).id}/redact",
+                          data={"text": "I'm from a Tuesday group."})
+    assert ("post", {"type": "post", "op": "update", "thread_id": partner_thread.thread_id, "id": reply_id},
+            f"thread:{partner_thread.thread_id}") in [(e.name, e.payload, e.to) for e in sent_events]
+    page = other_partner_client.get(f"/threads/{partner_thread.thread_id}").get_data(as_text=True)
+    assert "I&#39;m from a Tuesday group." in page or "I'm from a Tuesday group." in page
+    assert "Leeds" not in page
+
+
+def test_redacting_a_chat_line_updates_open_chats(app: Flask, partner: Account, other_partner_client: FlaskClient,
+                                                  moderator_client: FlaskClient, connect) -> None:
+    line = send_chat(app, partner, "It's Jo from the Tuesday group at St Bede's.")  # screening let it through
+    listener = connect(other_partner_client)
+    assert listener.emit("join", {"room_id": room_id(app)}, callback=True)["ok"] is True
+    flag(other_partner_client, line, "identity", item_type="chat")
+    listener.get_received()
+    moderator_client.post(f"/moderation/items/{item_for(app, line, 'chat').id}/redact",
+                          data={"text": "It's me, from a Tuesday group."})
+    (update,) = received(listener, "chat")
+    assert update["op"] == "update" and update["id"] == line
+    assert "Bede" not in update["message"]["html"] and "from a Tuesday group." in update["message"]["html"]
+    reloaded = connect(other_partner_client).emit("join", {"room_id": room_id(app)}, callback=True)
+    assert [m["id"] for m in reloaded["messages"]] == [line]
+    assert "Bede" not in reloaded["messages"][0]["html"]
+
+
+def test_a_mute_reaches_a_chat_that_is_already_open(app: Flask, partner: Account, partner_client: FlaskClient,
+                                                    moderator_client: FlaskClient, connect) -> None:
+    sock = connect(partner_client)
+    assert sock.emit("join", {"room_id": room_id(app)}, callback=True)["ok"] is True
+    first = sock.emit("send", {"room_id": room_id(app), "body": "hello", "client_id": "before-mute"}, callback=True)
+    assert first["ok"] is True
+    moderator_client.post(f"/moderation/members/{partner.id}/mute", data={"hours": "1"})
+    after = sock.emit("send", {"room_id": room_id(app), "body": "still here", "client_id": "after-mute"},
+                      callback=True)
+    assert after["ok"] is False and after["code"] == "muted"
