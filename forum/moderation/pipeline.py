@@ -1,8 +1,8 @@
 """The one screening pipeline every member's text passes before anyone else sees it.
 
-``screen_member_text`` is the only entry: posts, replies, edits, titles and chat
-lines all call it. It loads the moderators' watched words (compiled once per
-change), builds the context (who, how new), runs the engine in
+``screen_member_text`` is the only entry: posts, replies, edits, titles, content
+warnings and chat lines all call it. It loads the moderators' watched words (compiled
+once per change), builds the context (who, how new), runs the engine in
 ``forum.moderation.screening`` and raises for the two outcomes where nothing is
 stored: a refusal, and a nudge the author has not yet confirmed.
 """
@@ -22,7 +22,7 @@ from forum.errors import ActionError
 from forum.moderation.models import WatchedWord
 from forum.moderation.screening import ScreenContext, Screener, Verdict, WatchedTerm
 
-Kind = Literal["post", "reply", "edit", "chat", "title"]
+Kind = Literal["post", "reply", "edit", "chat", "title", "warning"]
 
 _EXTENSION = "haven_screener"
 # How often a process re-reads the watched-word list's version (changes made here apply at once).

@@ -32,7 +32,10 @@ Rules, in the order a verdict is decided (``refuse > confirm > hold > flag > pub
   and never sent back for confirmation; the text is flagged (or held, if another rule
   would refuse or hold it) at the highest priority and ``crisis`` is set so the caller
   shows support lines at once.
-* **New members**: posts and replies (not chat, edits or titles) are held.
+* **New members**: posts and replies (not chat, edits, titles or warnings) are held.
+* **Content warnings** (``kind="warning"``) pass every rule but crisis: a warning names
+  the hard topics below it ("suicide, self-harm"); the text it sits on is screened for
+  crisis on its own.
 
 Moderators skip the new-member hold, the link rule, the judgment nudge and the
 identifying-information nudge (the labels are still reported). Refuse, hold and flag
@@ -83,7 +86,7 @@ __all__ = [
 
 Action = Literal["refuse", "hold", "flag", "replace"]
 Decision = Literal["publish", "flag", "confirm", "hold", "refuse"]
-Kind = Literal["post", "reply", "edit", "chat", "title"]
+Kind = Literal["post", "reply", "edit", "chat", "title", "warning"]
 
 PRIORITY_CRISIS: Final = 100
 PRIORITY_IDENTIFYING: Final = 50
@@ -858,7 +861,7 @@ class Screener:
         flag = False
 
         rule_text = _rule_text(folded)
-        crisis = _any_rule(CRISIS_RULES, rule_text, tokens)
+        crisis = ctx.kind != "warning" and _any_rule(CRISIS_RULES, rule_text, tokens)
         if crisis:
             labels.append("crisis")
 

@@ -156,6 +156,15 @@ def _screen(session: Session, member: Member, text: str, kind: Kind, confirmed: 
     return screen_member_text(session, member, text, kind=kind, confirmed=confirmed)
 
 
+def _screen_warning(session: Session, member: Member, warning: str | None, confirmed: bool,
+                    verdict: Verdict) -> tuple[Verdict, str | None]:
+    """Screen a member's content warning too; returns the combined verdict and the warning to store."""
+    if warning is None:
+        return verdict, None
+    warning_verdict = _screen(session, member, warning, "warning", confirmed)
+    return _combine(verdict, warning_verdict), warning_verdict.text[:MAX_WARNING]
+
+
 def _status_for(verdict: Verdict) -> str:
     return Visibility.HELD if verdict.decision == "hold" else Visibility.PUBLISHED
 
@@ -192,6 +201,7 @@ def do_create_thread(session: Session, member: Member, room: Room, *, title: obj
         return existing, None
     title_verdict = _screen(session, member, clean_title, "title", confirmed)
     verdict = _combine(_screen(session, member, clean_body, "post", confirmed), title_verdict)
+    verdict, warning = _screen_warning(session, member, warning, confirmed, verdict)
     now = utcnow()
     status = _status_for(verdict)
     # Screening may rewrite words; the stored title still fits its column.
@@ -226,7 +236,8 @@ def do_reply(session: Session, member: Member, parent: Post, *, body: object,
     existing = _existing_submission(session, member, key)
     if existing is not None:
         return existing, None
-    verdict = _screen(session, member, text, "reply", confirmed)
+    verdict, warning = _screen_warning(session, member, warning, confirmed,
+                                       _screen(session, member, text, "reply", confirmed))
     post = _store_post(session, member, thread, parent, verdict, warning, key, utcnow())
     return post, verdict
 
@@ -273,7 +284,8 @@ def do_edit_post(session: Session, member: Member, post: Post, *, body: object,
         raise Forbidden("Only the author can edit this post.")
     fields = _check_fields(body=(check_body, body), content_warning=(check_warning, content_warning))
     text, warning = str(fields["body"]), fields["content_warning"]
-    verdict = _screen(session, member, text, "edit", confirmed)
+    verdict, warning = _screen_warning(session, member, warning, confirmed,
+                                       _screen(session, member, text, "edit", confirmed))
     post.body_source = verdict.text
     post.body_html = render_post(verdict.text)
     post.content_warning = warning

@@ -688,3 +688,12 @@ def test_hostile_input_gets_a_verdict(hostile: str) -> None:
     verdict = check(hostile, NEW_POST, STARTER)
     assert verdict.decision in ("publish", "flag", "confirm", "hold", "refuse")
     assert verdict.text == hostile
+
+
+def test_a_content_warning_naming_hard_topics_is_not_a_crisis_but_other_rules_apply() -> None:
+    warning = ScreenContext(kind="warning")
+    named = check("suicide, self-harm, wanting to die", warning, NO_TERMS)
+    assert (named.decision, named.crisis, named.labels) == ("publish", False, ())
+    assert check("text me 07700 900123", warning, NO_TERMS).confirm_kind == "identifying"
+    assert check("you p3rvert", warning).decision == "hold"
+    assert check("I want to die.", POST, NO_TERMS).crisis is True  # the text under it still is

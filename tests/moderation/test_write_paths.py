@@ -206,3 +206,38 @@ def test_a_title_that_screening_holds_keeps_the_body_as_written(app: Flask, part
         assert thread is not None
         assert (post.status, post.body_source) == ("held", "The body I wrote.")
         assert (thread.status, thread.title) == ("held", "About the zebracorn")
+@pytest.mark.parametrize("path", ["thread", "reply", "edit"])
+def test_a_content_warning_is_screened_like_the_text_it_sits_on(
+        app: Flask, path: str, partner_client: FlaskClient, partner_thread: Made,
+        moderator_client: FlaskClient) -> None:
+    _watch(moderator_client, "zebracorn", "refuse")
+    before = snapshot(app)
+    refused = _write(partner_client, path, partner_thread, "Ordinary words.", content_warning="z3bracorn")
+    assert refused.status_code == 422
+    assert snapshot(app) == before
+    asked = _write(partner_client, path, partner_thread, "Ordinary words.", content_warning="text 07700 900123",
+                   submit_key="warning-key-1")
+    assert asked.status_code == 409 and "identify you or someone else" in asked.get_data(as_text=True)
+    assert snapshot(app) == before
+    anyway = _write(partner_client, path, partner_thread, "Ordinary words.", content_warning="text 07700 900123",
+                    submit_key="warning-key-1", confirmed="yes")
+    assert anyway.status_code == 302
+    with app.app_context():
+        post = db.session.scalar(select(Post).where(Post.content_warning == "text 07700 900123"))
+        assert post is not None and post.body_source == "Ordinary words."
+        post_id = post.id
+    assert post_status(app, post_id) == "held"
+    assert "pii:phone" in item_for(app, post_id).labels
+
+
+def test_a_content_warning_naming_hard_topics_is_not_a_crisis(app: Flask, partner_client: FlaskClient,
+                                                             partner_thread: Made) -> None:
+    warning = "suicide, self-harm, wanting to die"
+    response = _write(partner_client, "reply", partner_thread, "What helped me through the worst year.",
+                      content_warning=warning)
+    assert response.status_code == 302
+    with app.app_context():
+        post = db.session.scalar(select(Post).where(Post.content_warning == warning))
+        assert post is not None and post.status == "published"
+    assert open_items(app) == []
+    assert 'class="crisis-box"' not in partner_client.get(response.headers["Location"]).get_data(as_text=True)
