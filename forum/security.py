@@ -16,7 +16,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Request, Response, request
+
+from forum.errors import ActionError
+from forum.text.clean import urlencoded_is_utf8
 
 # Scripts and styles only from Haven's own files: no inline code, no eval, no other origin.
 CSP = "; ".join([
@@ -67,7 +70,8 @@ class EveryResponseHeaders:
 
 
 def register_security_headers(app: Flask) -> None:
-    """Add the headers to every response. Call after every other WSGI wrapper (Socket.IO's
+    """Add the headers to every response, and refuse unreadable form bodies on every route
+    (``register_input_guards``). Call after every other WSGI wrapper (Socket.IO's
     included) is in place, so that this one is outermost."""
     secure = bool(app.config.get("SESSION_COOKIE_SECURE"))
     fallback = [*HEADERS.items(), ("Cache-Control", "no-store")]
@@ -85,3 +89,39 @@ def register_security_headers(app: Flask) -> None:
         else:
             response.headers["Cache-Control"] = "no-store"
         return response
+
+    register_input_guards(app)
+
+
+UNREADABLE = ("Some of what you sent isn't readable text (it wasn't valid UTF-8), so nothing was posted. "
+              "Please go back, retype it and send it again.")
+URLENCODED = "application/x-www-form-urlencoded"
+
+
+class HavenRequest(Request):
+    """Flask's request, noting whether a urlencoded body was valid UTF-8 before parsing it.
+
+    The check has to see the raw body, and the body can be read only once: whoever
+    first touches ``request.form`` (CSRF protection, usually) parses it, so the check
+    sits in the parsing itself. The bytes are cached for the parser that follows.
+    """
+
+    unreadable_form = False
+
+    def _load_form_data(self) -> None:
+        if "form" not in self.__dict__ and self.mimetype == URLENCODED:
+            self.unreadable_form = not urlencoded_is_utf8(self.get_data(cache=True))
+        super()._load_form_data()
+
+
+def register_input_guards(app: Flask) -> None:
+    """Refuse, on every route, a form body that isn't UTF-8 (400 with a clear message, nothing written)."""
+    app.request_class = HavenRequest
+
+    @app.before_request
+    def _refuse_unreadable_form() -> None:
+        if request.mimetype != URLENCODED:
+            return
+        request.form  # noqa: B018 - parsing (if nothing did yet) is what runs the check
+        if getattr(request, "unreadable_form", False):
+            raise ActionError(UNREADABLE, code="unreadable")

@@ -90,6 +90,35 @@ def test_invalid_utf8_is_refused_clearly(app: Flask, partner_client: FlaskClient
                 "isn't readable text (it wasn't valid UTF-8), so nothing was posted.")
 
 
+def test_invalid_utf8_is_refused_on_every_form_even_after_csrf_has_read_it(
+        app: Flask, partner: Account, thread: Made) -> None:
+    """With CSRF on (as in production) the token check parses the form before any view does:
+    the body must be judged before that parse, on every route, not in each view."""
+    from tests.accounts.pages import form_posting_to
+
+    app.config["WTF_CSRF_ENABLED"] = True
+    browser = app.test_client()
+    page = browser.get("/login").get_data(as_text=True)
+    token = form_posting_to(page, "/login").data()["csrf_token"]
+    assert token
+    raw = f"csrf_token={token}&pseudonym={partner.pseudonym}&password=calm%FFharbor".encode()
+    refused(app, lambda: browser.post("/login", data=raw, content_type=FORM), 400, "wasn't valid UTF-8")
+    login_form = form_posting_to(browser.get("/login").get_data(as_text=True), "/login")
+    assert browser.post("/login", data=login_form.data(pseudonym=partner.pseudonym,
+                                                       password=partner.password)).status_code == 302
+    page = browser.get(f"/rooms/{PARTNER_ROOM}/new").get_data(as_text=True)
+    token = form_posting_to(page, NEW_THREAD).data()["csrf_token"]
+    for url in (NEW_THREAD, f"/posts/{thread.post_id}/replies", f"/posts/{thread.post_id}/edit",
+                "/account/password"):
+        body = f"csrf_token={token}&title=Caf%E9&body=caf%E9&current_password=x%FF&new_password=y%FF".encode()
+        refused(app, lambda url=url, body=body: browser.post(url, data=body, content_type=FORM), 400,
+                "isn't readable text (it wasn't valid UTF-8), so nothing was posted.")
+    # The same forms, readable, go through.
+    ok = browser.post(NEW_THREAD, data=f"csrf_token={token}&title=Caf%C3%A9&body=caf%C3%A9".encode(),
+                      content_type=FORM)
+    assert ok.status_code == 302
+
+
 def test_replacement_characters_from_a_multipart_form_are_refused(app: Flask, partner_client: FlaskClient) -> None:
     body = (b"--B\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nok\r\n"
             b"--B\r\nContent-Disposition: form-data; name=\"body\"\r\n\r\ncaf\xe9\r\n--B--\r\n")

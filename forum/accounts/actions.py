@@ -58,6 +58,9 @@ def _password_problem(password: object, pseudonym: str | None) -> str | None:
         return f"A password can be at most {MAX_PASSWORD_LENGTH} characters."
     if "\x00" in password:
         return "A password can't contain invisible control characters."
+    if "\ufffd" in password:
+        # What a browser sends for bytes that weren't text: the member typed something else.
+        return "Your password contains characters we couldn't read. Please retype it."
     if contains_pseudonym(password, pseudonym):
         return "Please don't use your pseudonym in your password: everyone can see it."
     if is_common_password(password):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from urllib.parse import unquote_to_bytes
 
 from forum.errors import ActionError
 
@@ -54,3 +55,19 @@ def clean_text(value: object, *, field: str, label: str, max_length: int,
         raise ActionError(f"{label} can be at most {max_length:,} characters (this is {len(value):,}).",
                           field=field)
     return value
+
+
+def urlencoded_is_utf8(body: bytes) -> bool:
+    """Whether every name and value of an ``application/x-www-form-urlencoded`` body is UTF-8.
+
+    Werkzeug keeps a %-escape that doesn't decode as literal text ("%FF") and drops
+    raw bytes that don't decode without a word; either way what arrives is not what
+    the member typed, so such a body is refused as a whole rather than parsed.
+    """
+    for pair in body.split(b"&"):
+        for part in pair.split(b"=", 1):
+            try:
+                unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8")
+            except UnicodeDecodeError:
+                return False
+    return True

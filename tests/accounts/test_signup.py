@@ -110,7 +110,7 @@ def test_each_pseudonym_rule_has_its_message_over_http(client: FlaskClient, part
 def test_password_rules(client: FlaskClient) -> None:
     cases = {"short1234": "at least 10 characters", "qwerty123456": "most common",
              "Password2024!": "most common", "patient fern forever": "pseudonym", "": "choose a password",
-             "x" * 300: "at most 256"}
+             "x" * 300: "at most 256", "calm harbor \ufffd lantern": "couldn't read"}
     for password, message in cases.items():
         response = signup(client, "Patient Fern", password=password)
         assert response.status_code == 400
@@ -171,16 +171,23 @@ def test_guidelines_page_is_public_and_warm(client: FlaskClient) -> None:
 
 
 def test_bad_bytes_get_a_clear_answer_not_a_crash(app: Flask, client: FlaskClient) -> None:
-    bodies = [b"pseudonym=Brave%FF%FEBirch&password=calm+harbor+lantern+42&path=partner&guidelines=yes",
-              b"pseudonym=Brave%00Birch&password=calm+harbor+lantern+42&path=partner&guidelines=yes",
-              b"pseudonym=Brave+Birch&password=calm%00harbor%00lantern&path=partner&guidelines=yes",
-              b"pseudonym[]=x&password=&&&==&path=partner"]
-    for body in bodies:
+    unreadable = [b"pseudonym=Brave%FF%FEBirch&password=calm+harbor+lantern+42&path=partner&guidelines=yes",
+                  b"pseudonym=Brave+Birch&password=calm%FFharbor%FElantern&path=partner&guidelines=yes",
+                  b"pseudonym=Brave+Birch&password=calm\xe9harbor+lantern&path=partner&guidelines=yes"]
+    malformed = [b"pseudonym=Brave%00Birch&password=calm+harbor+lantern+42&path=partner&guidelines=yes",
+                 b"pseudonym=Brave+Birch&password=calm%00harbor%00lantern&path=partner&guidelines=yes",
+                 b"pseudonym[]=x&password=&&&==&path=partner"]
+    for url in ("/signup", "/login"):
+        for body in unreadable:
+            response = client.post(url, data=body, content_type="application/x-www-form-urlencoded",
+                                   environ_base={"REMOTE_ADDR": next(_addresses)})
+            assert response.status_code == 400, (url, body)
+            assert "wasn’t valid UTF-8" in text_of(response.get_data(as_text=True)).replace("'", "’")
+    for body in malformed:
         response = client.post("/signup", data=body, content_type="application/x-www-form-urlencoded",
                                environ_base={"REMOTE_ADDR": next(_addresses)})
         assert response.status_code == 400, body
         assert 'class="field-error"' in response.get_data(as_text=True)
-    for body in bodies:
         response = client.post("/login", data=body, content_type="application/x-www-form-urlencoded",
                                environ_base={"REMOTE_ADDR": next(_addresses)})
         assert response.status_code == 401
