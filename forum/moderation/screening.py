@@ -42,6 +42,14 @@ identifying-information nudge (the labels are still reported). Refuse, hold and 
 terms apply to moderators as to everyone: a moderator can describe a rule without
 typing a slur, and one list that applies to all is easier to trust.
 
+No offensive-language classifier: the offline ones on PyPI (``alt-profanity-check`` and
+the like: a linear model over word counts, trained on general online comments) score
+how offensive words are, not whether a member is being judged, and the words this
+community must be able to use (sex, porn, masturbation, relapse, acting out) are the
+ones such a model learnt to score high. Its signal would mostly be noise in the queue,
+for a scikit-learn dependency; the watched words and the rules below are explicit,
+testable and editable by moderators instead.
+
 Performance: every pattern is compiled once (a watched term's on first use, the rules
 at import). A cheap skeleton of the
 text (see ``forum.moderation.normalize``) picks the few watched terms worth matching
