@@ -91,7 +91,8 @@ def register_extensions(app: Flask) -> None:
         logger=False,
         engineio_logger=False,
     )
-    events.bind(lambda ev: socketio.emit(ev.name, ev.payload, to=ev.to, namespace=ev.namespace))
+    events.bind(lambda ev: socketio.emit(ev.name, ev.payload, to=ev.to, namespace=ev.namespace,
+                                          skip_sid=list(ev.skip) or None))
     register_security_headers(app)
 
 

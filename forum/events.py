@@ -28,6 +28,8 @@ class Event:
     payload: dict[str, Any]
     to: str
     namespace: str = "/"
+    # Sockets (sids) in ``to`` that must not get this event (members who muted its author).
+    skip: tuple[str, ...] = ()
 
 
 def _unbound(ev: Event) -> None:  # pragma: no cover - rebound by create_app

@@ -9,7 +9,8 @@ Functions take the caller's session and never commit.
 Events, always to ``room:<id>`` (the socket room of the chat's room):
 ``chat`` {type: "chat", op: "add", room_id, id, message} when a published message
 appears (sent, approved or restored) and {type: "chat", op: "remove", room_id, id}
-when one leaves (removed, hidden, held).
+when one leaves (removed, hidden, held). Sockets of members who muted the author are
+skipped by the add; each such member gets it on ``member:<id>`` with the line hidden.
 """
 
 from __future__ import annotations
@@ -202,5 +203,8 @@ def set_message_visibility(session: Session, message: ChatMessage, status: str) 
 
 
 def notify_message_added(session: Session, message: ChatMessage) -> None:
-    notify(session, "chat", {"type": "chat", "op": "add", "room_id": message.room_id, "id": message.id,
-                             "message": message_payload(message)}, to=room_channel(message.room_id))
+    """Members who muted the author get the line as a placeholder instead (forum.safety.muting)."""
+    from forum.safety.muting import notify_chat_line
+
+    notify_chat_line(session, message, {"type": "chat", "op": "add", "room_id": message.room_id, "id": message.id,
+                                        "message": message_payload(message)}, to=room_channel(message.room_id))

@@ -94,8 +94,11 @@ def _room(member: Member, data: dict[str, Any]) -> Room:
     return access_room_by_id(db.session, member, room_id if actions.valid_id(room_id) else 0)  # type: ignore[arg-type]
 
 
-def _page(page: queries.MessagePage) -> dict[str, Any]:
-    return {"messages": [queries.message_payload(m) for m in page.messages], "has_more": page.has_more}
+def _page(page: queries.MessagePage, member: Member) -> dict[str, Any]:
+    """A page of messages as ``member`` receives it (lines by members they muted are hidden)."""
+    from forum.safety.muting import chat_payloads
+
+    return {"messages": chat_payloads(db.session, member, page.messages), "has_more": page.has_more}
 
 
 def member_event(handler: Callable[[Any, Member, dict[str, Any]], dict[str, Any]]) -> Callable[..., dict[str, Any]]:
@@ -176,7 +179,7 @@ class ChatNamespace(Namespace):
         else:
             page = queries.recent_messages(db.session, member, room, current_app.config["CHAT_HISTORY"])
         return {"ok": True, "room_id": room.id, "catch_up": after_id is not None,
-                "present": presence.present_count(db.session, room.id), **_page(page)}
+                "present": presence.present_count(db.session, room.id), **_page(page, member)}
 
     @member_event
     def on_leave(self, member: Member, data: dict[str, Any]) -> dict[str, Any]:
@@ -211,14 +214,14 @@ class ChatNamespace(Namespace):
         room = _room(member, data)
         before_id = _id_field(data, "before_id")
         page = queries.recent_messages(db.session, member, room, current_app.config["CHAT_HISTORY"], before_id)
-        return {"ok": True, "room_id": room.id, **_page(page)}
+        return {"ok": True, "room_id": room.id, **_page(page, member)}
 
     @member_event
     def on_since(self, member: Member, data: dict[str, Any]) -> dict[str, Any]:
         room = _room(member, data)
         after_id = _id_field(data, "after_id") or 0
         page = queries.messages_after(db.session, member, room, after_id)
-        return {"ok": True, "room_id": room.id, **_page(page)}
+        return {"ok": True, "room_id": room.id, **_page(page, member)}
 
     @member_event
     def on_watch_thread(self, member: Member, data: dict[str, Any]) -> dict[str, Any]:

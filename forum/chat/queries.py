@@ -1,10 +1,9 @@
 """Chat reads: what a member sees of a room's chat, page by page, and the public shape of a message.
 
 Every read goes through ``visible_to(viewer)``: published messages for everyone,
-plus the viewer's own messages held for review (shown to them as waiting). That is
-the seam for per-viewer filtering: hiding the messages of members the viewer muted
-(accounts.MemberMute) belongs there, and every history, page and catch-up query
-picks it up.
+plus the viewer's own messages held for review (shown to them as waiting). Lines by
+members the viewer muted are still read here: they reach the viewer as a placeholder
+that can be opened (forum.safety.muting for sockets, chat/_message.html for pages).
 """
 
 from __future__ import annotations

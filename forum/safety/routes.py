@@ -15,6 +15,7 @@ from werkzeug.routing import BuildError
 from forum.accounts.auth import end_member_session
 from forum.accounts.models import Member
 from forum.accounts.routes import CLEAR_SITE_DATA, safe_next
+from forum.chat.models import ChatMessage
 from forum.db import db
 from forum.errors import ActionError, NotFound
 from forum.extensions import limiter
@@ -62,15 +63,16 @@ def _muted_ids() -> set[int]:
 
 
 @bp.app_template_global()
-def author_muted(post: Post) -> bool:
-    """Whether the viewer muted the author of ``post`` (thread pages show a placeholder)."""
-    return post.author_id is not None and post.author_id in _muted_ids()
+def author_muted(item: Post | ChatMessage) -> bool:
+    """Whether the viewer muted the author of a post or chat line (pages show a placeholder)."""
+    return item.author_id is not None and item.author_id in _muted_ids()
 
 
 @bp.app_template_global()
-def can_mute_author(post: Post) -> bool:
-    return (current_user.is_authenticated and post.author_id is not None
-            and post.author_id != current_user.id and not author_muted(post))
+def can_mute_author(item: Post | ChatMessage) -> bool:
+    """Whether the viewer sees a "Mute" control on a post or chat line: someone else's, not muted yet."""
+    return (current_user.is_authenticated and item.author_id is not None
+            and item.author_id != current_user.id and not author_muted(item))
 
 
 @bp.app_template_global()

@@ -25,6 +25,9 @@
   var countLabel = document.getElementById("chat-count-label");
   var status = document.getElementById("chat-status");
   var older = document.getElementById("chat-older");
+  var me = panel.getAttribute("data-me");
+  var muteUrl = panel.getAttribute("data-mute-url");  // ".../messages/0/mute-author"
+  var csrfMeta = document.querySelector('meta[name="csrf-token"]');
 
   var seen = {};          // message id -> true, so a message is never shown twice
   var lastId = 0;         // the newest message id seen: reconnect catch-up starts after it
@@ -66,14 +69,40 @@
     });
   }
 
+  /* A plain form, as on the server-rendered lines: posting it mutes the author and reloads. */
+  function muteForm(m) {
+    var form = document.createElement("form");
+    form.method = "post";
+    form.className = "inline chat-mute";
+    form.action = muteUrl.replace("/0/", "/" + m.id + "/");
+    [["csrf_token", csrfMeta ? csrfMeta.getAttribute("content") : ""], ["next", window.location.pathname]]
+      .forEach(function (pair) {
+        var input = document.createElement("input");
+        input.type = "hidden";
+        input.name = pair[0];
+        input.value = pair[1];
+        form.appendChild(input);
+      });
+    var button = document.createElement("button");
+    button.type = "submit";
+    button.className = "link-button";
+    button.textContent = "Mute";
+    var who = document.createElement("span");
+    who.className = "visually-hidden";
+    who.textContent = " " + m.author;
+    button.appendChild(who);
+    form.appendChild(button);
+    return form;
+  }
+
   function build(m) {
     var li = document.createElement("li");
-    li.className = "chat-msg" + (m.status === "held" ? " chat-held" : "");
+    li.className = "chat-msg" + (m.status === "held" ? " chat-held" : "") + (m.muted ? " chat-muted" : "");
     li.id = "chat-msg-" + m.id;
     li.setAttribute("data-id", String(m.id));
     var author = document.createElement("span");
     author.className = "chat-author";
-    author.textContent = m.author || "A former member";
+    author.textContent = m.muted ? "A member you muted" : (m.author || "A former member");
     var time = document.createElement("time");
     time.className = "chat-time";
     time.setAttribute("datetime", m.created_at || "");
@@ -91,7 +120,26 @@
     var body = document.createElement("span");
     body.className = "chat-body";
     body.innerHTML = m.html;  // escaped and linkified by the server when stored
-    li.appendChild(body);
+    if (m.muted) {
+      // Muted author: a placeholder the reader can open, like the server-rendered lines.
+      var details = document.createElement("details");
+      details.className = "muted-post";
+      var summary = document.createElement("summary");
+      summary.textContent = "Hidden because you muted this member ";
+      var hint = document.createElement("span");
+      hint.className = "hint";
+      hint.textContent = "(show)";
+      summary.appendChild(hint);
+      details.appendChild(summary);
+      details.appendChild(body);
+      li.appendChild(details);
+    } else {
+      li.appendChild(body);
+      if (m.author && m.author !== me && muteUrl) {
+        li.appendChild(document.createTextNode(" "));
+        li.appendChild(muteForm(m));
+      }
+    }
     localTimes(li);
     return li;
   }
@@ -114,7 +162,7 @@
     log.insertBefore(li, next);
     note(m.id);
     if (stick) { log.scrollTop = log.scrollHeight; }
-    if (announce) {
+    if (announce && !m.muted) {
       var line = document.createElement("p");
       line.textContent = (m.author || "A former member") + ": " + li.querySelector(".chat-body").textContent;
       announcer.appendChild(line);
