@@ -697,3 +697,26 @@ def test_a_content_warning_naming_hard_topics_is_not_a_crisis_but_other_rules_ap
     assert check("text me 07700 900123", warning, NO_TERMS).confirm_kind == "identifying"
     assert check("you p3rvert", warning).decision == "hold"
     assert check("I want to die.", POST, NO_TERMS).crisis is True  # the text under it still is
+
+
+@pytest.mark.parametrize("text", [
+    "you're disgusting", "You pervert.", "you deserve it", "Just leave him.",
+    "Once a cheater, always a cheater.", "You're pathetic.", "Shame on you.",
+])
+def test_the_issues_own_examples_never_pass_silently_with_the_starter_list(text: str) -> None:
+    verdict = check(text, ScreenContext(kind="reply"), STARTER)
+    assert verdict.decision in ("confirm", "flag", "hold", "refuse"), verdict
+    assert verdict.labels
+
+
+@pytest.mark.parametrize("text", [
+    "Step 4 is where I am stuck.",
+    "90 days today, and 90 days is a big deal.",
+    "D-day was 14/02/2023; we separated on 2023-06-01 and reconciled 01.09.2023.",
+    "I'd die for my kids, and they are why I keep going to meetings.",
+])
+def test_everyday_recovery_talk_stays_clean_against_everything(text: str) -> None:
+    """The starter list and every rule, links refused as for a new member: nothing fires."""
+    for ctx in (ScreenContext(kind="reply"), ScreenContext(kind="chat", allow_links=False)):
+        verdict = check(text, ctx, STARTER)
+        assert (verdict.decision, verdict.labels, verdict.crisis) == ("publish", (), False)
