@@ -24,11 +24,16 @@ _EMAIL = re.compile(
     re.IGNORECASE)
 _URL = re.compile(
     rf"https?\s*:|\bhttps?\b|\bwww\b|\w\s*\.\s*({_TLDS})\b", re.IGNORECASE)
+# The same, written out in words ("jane dot com"), once separators are read as spaces.
+_SPELLED_URL = re.compile(rf"\bdot\s+({_TLDS})\b")
 _PHONE_DIGITS = 7
+# Digits written as words count towards a phone number too ("555 one two three four").
+_NUMBER_WORDS = frozenset({"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"})
 
 _STAFF_WORDS = frozenset({"mod", "mods", "moderator", "moderators", "moderation", "admin", "admins",
                           "administrator", "haven", "staff", "official", "support", "sysop", "team",
-                          "system", "helpdesk"})
+                          "system", "helpdesk", "founder", "founders", "webmaster", "postmaster",
+                          "superuser", "verified"})
 _STAFF_INSIDE = ("moderator", "admin", "haven", "staff", "official")
 # Ordinary words that happen to contain one of the above.
 _BENIGN = ("badminton", "unshaven", "shaven")
@@ -55,6 +60,7 @@ LOOKS_LIKE_EMAIL = "That looks like an email address. Please choose a name that 
 LOOKS_LIKE_PHONE = "That looks like a phone number. Please choose a name that doesn't identify you."
 LOOKS_LIKE_URL = "That looks like a web address. Please choose a plain name."
 BAD_CHARACTERS = "Use letters, digits, spaces, hyphens and underscores only."
+NO_LETTERS = "A pseudonym needs at least one letter or digit."
 MIXED_SCRIPTS = "Please use letters from one alphabet, so your name can't be mistaken for someone else's."
 LOOKS_LIKE_STAFF = "That name could be mistaken for Haven's staff. Please choose another."
 TAKEN = "That pseudonym is taken. Please choose another."
@@ -100,7 +106,8 @@ def _impersonates_staff(pseudonym: str) -> bool:
     joined = re.sub(r"[^a-z]+", "", skeleton)
     for word in _BENIGN:
         joined = joined.replace(word, "")
-    return bool(tokens & _STAFF_WORDS) or any(word in joined for word in _STAFF_INSIDE)
+    # "m o d" and "a_d_m_i_n" read as the word they spell.
+    return bool(tokens & _STAFF_WORDS) or joined in _STAFF_WORDS or any(word in joined for word in _STAFF_INSIDE)
 
 
 def pseudonym_problem(pseudonym: str) -> str | None:
@@ -111,16 +118,20 @@ def pseudonym_problem(pseudonym: str) -> str | None:
     """
     if len(pseudonym) > _CHECKED_LENGTH:
         return TOO_SHORT_OR_LONG
-    if _EMAIL.search(pseudonym):
+    spaced = pseudonym_key(pseudonym)  # "jane_at_gmail" reads as "jane at gmail"
+    if _EMAIL.search(pseudonym) or _EMAIL.search(spaced):
         return LOOKS_LIKE_EMAIL
-    if sum(ch.isdigit() for ch in pseudonym) >= _PHONE_DIGITS:
+    number_words = sum(token in _NUMBER_WORDS for token in spaced.split())
+    if sum(ch.isdigit() for ch in pseudonym) + number_words >= _PHONE_DIGITS:
         return LOOKS_LIKE_PHONE
-    if _URL.search(pseudonym):
+    if _URL.search(pseudonym) or _SPELLED_URL.search(spaced):
         return LOOKS_LIKE_URL
     if not (MIN_LENGTH <= len(pseudonym) <= MAX_LENGTH) or len(pseudonym_key(pseudonym)) > MAX_LENGTH:
         return TOO_SHORT_OR_LONG
     if not _allowed_characters(pseudonym):
         return BAD_CHARACTERS
+    if not any(ch.isalnum() for ch in pseudonym):
+        return NO_LETTERS  # "---" and "_ _" would all be one and the same invisible name
     if len(_scripts(pseudonym) & _CONFUSABLE_SCRIPTS) > 1:
         return MIXED_SCRIPTS
     if _impersonates_staff(pseudonym):

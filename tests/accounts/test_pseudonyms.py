@@ -12,7 +12,8 @@ from forum.accounts.pseudonyms import normalize_pseudonym, pseudonym_key, pseudo
 
 @pytest.mark.parametrize("name", [
     "Quiet Harbor 11", "abc", "x" * 24, "Ana-Lucía_7", "Łukasz", "Ярослав", "さくら", "Mellow Tide",
-    "Badminton Fan", "Clean Shaven", "Lantern-Keeper", "नमस्ते दोस्त",
+    "Badminton Fan", "Clean Shaven", "Lantern-Keeper", "नमस्ते दोस्त", "Seven Oaks 2", "Dotcom Kid", "Modest Fern",
+    "123",
 ])
 def test_acceptable_pseudonyms(name: str) -> None:
     assert pseudonym_problem(normalize_pseudonym(name)) is None
@@ -32,6 +33,16 @@ def test_acceptable_pseudonyms(name: str) -> None:
     ("www.example.org", p.LOOKS_LIKE_URL),
     ("www jane", p.LOOKS_LIKE_URL),
     ("jane.com", p.LOOKS_LIKE_URL),
+    ("jane dot com", p.LOOKS_LIKE_URL),
+    ("jane_dot_org", p.LOOKS_LIKE_URL),
+    ("jane_at_gmail", p.LOOKS_LIKE_EMAIL),
+    ("jane-at-mail-dot-com", p.LOOKS_LIKE_EMAIL),
+    ("555 one two three four", p.LOOKS_LIKE_PHONE),
+    ("---", p.NO_LETTERS),
+    ("_ _", p.NO_LETTERS),
+    ("m o d", p.LOOKS_LIKE_STAFF),
+    ("a_d_m_i_n", p.LOOKS_LIKE_STAFF),
+    ("Site Founder", p.LOOKS_LIKE_STAFF),
     ("jane!", p.BAD_CHARACTERS),
     ("a.b.c", p.BAD_CHARACTERS),
     ("smile \U0001F600", p.BAD_CHARACTERS),
@@ -53,7 +64,7 @@ def test_refused_pseudonyms_say_why(name: str, message: str) -> None:
 
 def test_every_message_is_distinct_and_plain() -> None:
     messages = [p.TOO_SHORT_OR_LONG, p.LOOKS_LIKE_EMAIL, p.LOOKS_LIKE_PHONE, p.LOOKS_LIKE_URL,
-                p.BAD_CHARACTERS, p.MIXED_SCRIPTS, p.LOOKS_LIKE_STAFF, p.TAKEN]
+                p.BAD_CHARACTERS, p.NO_LETTERS, p.MIXED_SCRIPTS, p.LOOKS_LIKE_STAFF, p.TAKEN]
     assert len(set(messages)) == len(messages)
     assert all(m.endswith(".") and len(m) < 120 for m in messages)
 

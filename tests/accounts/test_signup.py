@@ -100,6 +100,7 @@ def test_each_pseudonym_rule_has_its_message_over_http(client: FlaskClient, part
         partner.pseudonym.upper(): "taken",
         partner.pseudonym.replace(" ", "_").lower(): "taken",
         "   ": "can't be empty",
+        "- _ -": "at least one letter",
     }
     for pseudonym, message in cases.items():
         response = signup(client, pseudonym)
