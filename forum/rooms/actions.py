@@ -320,7 +320,8 @@ def do_delete_post(session: Session, member: Member, post: Post) -> bool:
     post.content_warning = None
     thread = _thread_of(session, post.thread_id)
     thread.version += 1
-    if was_published:
+    if was_published and post.parent_id is not None:
+        # A deleted opening post stays the thread's head (see Thread.reply_count).
         thread.post_count -= 1
     notify(session, "post", {"type": "post", "op": "remove", "thread_id": post.thread_id, "id": post.id},
            to=thread_channel(post.thread_id))

@@ -50,12 +50,21 @@ class Thread(Base):
     locked: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Published posts; an opening post its author deleted still counts (the thread stands on it).
     post_count: Mapped[int] = mapped_column(default=0)
     # Bumped on every change to the thread's posts; keys the rendered-page cache.
     version: Mapped[int] = mapped_column(default=0)
 
     room: Mapped[Room] = relationship(lazy="joined", innerjoin=True)
     author: Mapped[Member | None] = relationship(lazy="joined")
+
+    @property
+    def reply_count(self) -> int:
+        """Published replies. A published thread's ``post_count`` includes its opening post;
+        a held, hidden or removed thread's does not."""
+        if self.status == Visibility.PUBLISHED:
+            return max(0, self.post_count - 1)
+        return self.post_count
 
 
 class Post(Base):

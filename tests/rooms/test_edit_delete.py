@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from forum.db import db
 from forum.rooms.models import Post, Thread
+from tests.accounts.pages import text_of
 from tests.conftest import Account
 from tests.rooms.conftest import Made, add_reply, snapshot
 from tests.rooms.dom import parse
@@ -88,10 +89,27 @@ def test_author_deletes_their_post_and_the_replies_stay(app: Flask, partner_clie
         ("remove", post_id, f"thread:{partner_thread.thread_id}")]
     with app.app_context():
         thread = db.session.get(Thread, partner_thread.thread_id)
-        assert thread is not None and thread.post_count == 1  # the reply
+        assert thread is not None and thread.reply_count == 1
+    # The reply is still counted where the thread is listed and on the thread itself.
+    assert "· 1 reply" in text_of(page) and "0 replies" not in text_of(page)
+    room = parse(partner_client.get(f"/rooms/{thread.room.slug}").get_data(as_text=True))
+    (item,) = [li for li in room.find_all("li", "thread-item") if partner_thread.title in li.text()]
+    assert "1 reply" in item.text() and "0 replies" not in item.text()
     # A deleted post can still be answered (the conversation goes on), but not edited.
     assert f'href="/posts/{post_id}/reply"' in page
     assert partner_client.get(f"/posts/{post_id}/edit").status_code == 403
+
+
+def test_deleting_a_reply_counts_one_reply_fewer(app: Flask, partner: Account, other_partner: Account,
+                                                 partner_client: FlaskClient, partner_thread: Made) -> None:
+    first = add_reply(app, partner, partner_thread.post_id, "My own reply")
+    add_reply(app, other_partner, partner_thread.post_id, "Someone else's reply")
+    url = f"/threads/{partner_thread.thread_id}"
+    assert "· 2 replies" in text_of(partner_client.get(url).get_data(as_text=True))
+    partner_client.post(f"/posts/{first}/delete")
+    assert "· 1 reply" in text_of(partner_client.get(url).get_data(as_text=True))
+    partner_client.post(f"/posts/{partner_thread.post_id}/delete")  # the opening post: still one reply
+    assert "· 1 reply" in text_of(partner_client.get(url).get_data(as_text=True))
 
 
 def test_a_second_delete_changes_nothing(app: Flask, partner_client: FlaskClient, partner_thread: Made,
