@@ -7,14 +7,15 @@ path that tries fails loudly in tests instead of quietly rewriting history. (Rem
 member's account clears ``member_id``/``moderator_id`` through the foreign key's
 ``ON DELETE SET NULL`` in the database, or an UPDATE that sets only those two columns
 to NULL: the one change the log accepts. The entry stays; the link to a deleted
-pseudonym does not.)
+pseudonym does not. Their own words go too: ``forget_member_text`` clears the
+``text`` a redaction kept in ``before``, the only other change the log accepts.)
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Delete, Update, event
+from sqlalchemy import Delete, Update, event, select, update
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from forum.accounts.models import Member
@@ -48,6 +49,25 @@ def _refuse_changes(session: Session, _flush: UOWTransaction, _instances: object
 
 
 _UNLINKABLE = frozenset({"member_id", "moderator_id"})
+_FORGET_TEXT = "haven_forget_member_text"
+
+
+def forget_member_text(session: Session, member_id: int) -> None:
+    """Account deletion: the member's own text, kept in ``before`` by a redaction of their
+    post or chat line, is cleared from the entries about them. The entries stay."""
+    rows = session.execute(select(ModerationLog.id, ModerationLog.before)
+                           .where(ModerationLog.member_id == member_id)).all()
+    for entry_id, before in rows:
+        if isinstance(before, dict) and before.get("text") is not None:
+            session.execute(update(ModerationLog).where(ModerationLog.id == entry_id)
+                            .values(before={**before, "text": None})
+                            .execution_options(**{_FORGET_TEXT: True}))
+
+
+def _only_forgets_text(statement: Update) -> bool:
+    values = getattr(statement, "_values", None) or {}
+    return (bool(statement.get_execution_options().get(_FORGET_TEXT))
+            and [getattr(column, "key", None) for column in values] == ["before"])
 
 
 def _only_unlinks(statement: Update) -> bool:
@@ -63,5 +83,6 @@ def _refuse_bulk_changes(state: ORMExecuteState) -> None:
     statement = state.statement
     if getattr(getattr(statement, "table", None), "name", None) != ModerationLog.__tablename__:
         return
-    if isinstance(statement, Delete) or (isinstance(statement, Update) and not _only_unlinks(statement)):
+    if isinstance(statement, Delete) or (isinstance(statement, Update) and not _only_unlinks(statement)
+                                         and not _only_forgets_text(statement)):
         raise AppendOnlyViolation("moderation log entries are never changed or deleted")

@@ -21,7 +21,7 @@ from forum.chat.models import ChatMessage, LiveSocket
 from forum.db import utcnow
 from forum.errors import ActionError, Forbidden, NotFound
 from forum.events import notify, on_commit
-from forum.moderation.log import record
+from forum.moderation.log import forget_member_text, record
 from forum.moderation.models import Flag, ModerationLog, ReviewItem, WatchedWord
 from forum.rooms.actions import check_warning, thread_channel
 from forum.rooms.models import Post, Thread, Visibility
@@ -159,7 +159,8 @@ def do_delete_account(session: Session, member: Member, *, password: object, kee
     their notices, their open sockets (disconnected after commit). Their posts are
     kept under "A former member" (``keep_posts``) or have their text removed.
     References elsewhere (moderation log, review queue, watched words they added)
-    lose the link to them.
+    lose the link to them, and moderation log entries about them lose the text a
+    redaction kept (their words before the moderator's edit).
     """
     check_password(member, password)
     member_id = member.id
@@ -177,6 +178,7 @@ def do_delete_account(session: Session, member: Member, *, password: object, kee
     session.execute(delete(Notice).where(Notice.member_id == member_id))
     session.execute(delete(WebSession).where(WebSession.member_id == member_id))
     session.execute(delete(LiveSocket).where(LiveSocket.member_id == member_id))
+    forget_member_text(session, member_id)  # before the entries lose their link to the member
     session.execute(update(ReviewItem).where(ReviewItem.author_id == member_id).values(author_id=None))
     session.execute(update(ReviewItem).where(ReviewItem.claimed_by_id == member_id).values(claimed_by_id=None))
     session.execute(update(ModerationLog).where(ModerationLog.member_id == member_id).values(member_id=None))

@@ -12,6 +12,7 @@ from forum.accounts.models import Member, MemberMute, Notice, WebSession
 from forum.chat.models import ChatMessage, LiveSocket
 from forum.db import db
 from forum.extensions import socketio
+from forum.models import Base
 from forum.moderation.models import Flag
 from forum.rooms.models import Post, Room, Thread
 from tests.conftest import Account, login
@@ -133,3 +134,107 @@ def test_deleted_pseudonym_can_be_taken_again(app: Flask, partner: Account, part
     response = app.test_client().post("/signup", data={"pseudonym": PSEUDONYM, "password": "a new calm password 9",
                                                        "path": "partner", "guidelines": "yes"})
     assert response.status_code == 200
+
+
+def _member_references(app: Flask, member_id: int) -> list[tuple[str, str]]:
+    """Every (table, column) of a column pointing at member.id that still holds ``member_id``."""
+    found = []
+    with app.app_context():
+        with db.engine.connect() as conn:  # type: ignore[union-attr]
+            for table in Base.metadata.sorted_tables:
+                for column in table.columns:
+                    if any(fk.column.table.name == "member" for fk in column.foreign_keys) or (
+                            table.name == "member" and column.name == "id"):
+                        if conn.execute(select(func.count()).select_from(table)
+                                        .where(column == member_id)).scalar():
+                            found.append((table.name, column.name))
+    return found
+
+
+@pytest.mark.parametrize("posts", ["keep", "remove"])
+def test_no_row_carries_the_member_not_even_in_the_moderation_log(
+        app: Flask, partner: Account, other_partner: Account, moderator: Account, partner_client: FlaskClient,
+        other_partner_client: FlaskClient, moderator_client: FlaskClient, closed_sockets: list[str],
+        posts: str) -> None:
+    from forum.moderation.models import ModerationLog, ReviewItem
+
+    _seed(app, partner, other_partner)
+    chat_words, post_words = "my chat words about the red bicycle", "my post words about the red bicycle"
+    made = start_thread(app, partner, "Bicycle", post_words)
+    with app.app_context():
+        room = db.session.scalars(select(Room).where(Room.slug == "just-found-out")).one()
+        line = ChatMessage(room_id=room.id, author_id=partner.id, body=chat_words, body_html=chat_words)
+        db.session.add(line)
+        db.session.commit()
+        line_id = line.id
+    # Another member flags both; a moderator redacts both (the log keeps the words before) and warns.
+    for item_type, item_id in (("chat", line_id), ("post", made.post_id)):
+        assert other_partner_client.post("/flags", data={"item_type": item_type, "item_id": str(item_id),
+                                                         "reason": "judgment"}).status_code in (200, 302)
+        with app.app_context():
+            item = db.session.scalars(select(ReviewItem).where(ReviewItem.item_type == item_type,
+                                                               ReviewItem.item_id == item_id)).one()
+        assert moderator_client.post(f"/moderation/items/{item.id}/redact",
+                                     data={"text": "redacted by a moderator"}).status_code == 302
+    with app.app_context():
+        entries = db.session.scalar(select(func.count()).select_from(ModerationLog))
+        redactions = db.session.scalars(select(ModerationLog).where(ModerationLog.action == "redact")).all()
+        assert {e.before["text"] for e in redactions} == {chat_words, post_words}  # the test sees them first
+    assert _member_references(app, partner.id)
+
+    response = partner_client.post("/account/delete", data={"password": partner.password, "posts": posts})
+    assert response.status_code == 200
+
+    assert _member_references(app, partner.id) == []
+    for gone in (PSEUDONYM, chat_words, post_words, "My chat line."):
+        assert rows_containing(app, gone) == [], gone
+    with app.app_context():
+        # The log keeps every entry (append-only), now linked to nobody.
+        assert db.session.scalar(select(func.count()).select_from(ModerationLog)) == entries
+        for entry in db.session.scalars(select(ModerationLog).where(ModerationLog.action == "redact")):
+            assert entry.member_id is None and entry.moderator_id == moderator.id and entry.before["text"] is None
+    assert closed_sockets == ["sock-of-the-member"]
+
+
+def test_the_log_accepts_forgetting_text_and_nothing_more(app: Flask, moderator: Account) -> None:
+    from sqlalchemy import update
+
+    from forum.moderation.log import _FORGET_TEXT, AppendOnlyViolation, record
+    from forum.moderation.models import ModerationLog
+
+    with app.app_context():
+        member = db.session.get_one(Member, moderator.id)
+        entry = record(db.session, member, "redact", member_id=moderator.id, before={"text": "words"})
+        db.session.commit()
+        for values in ({"before": {"text": None}, "reason": "rewritten"}, {"reason": "rewritten"}):
+            with pytest.raises(AppendOnlyViolation):
+                db.session.execute(update(ModerationLog).where(ModerationLog.id == entry.id).values(**values)
+                                   .execution_options(**{_FORGET_TEXT: True}))
+            db.session.rollback()
+        with pytest.raises(AppendOnlyViolation):  # without the deletion's mark, "before" stays as written
+            db.session.execute(update(ModerationLog).values(before={}))
+        db.session.rollback()
+
+
+def test_a_moderator_leaving_leaves_their_actions_linked_to_nobody(
+        app: Flask, partner: Account, other_partner_client: FlaskClient, moderator: Account,
+        moderator_client: FlaskClient, closed_sockets: list[str]) -> None:
+    from forum.moderation.models import ModerationLog, ReviewItem, WatchedWord
+
+    made = start_thread(app, partner, "Hello", "Some words to flag.")
+    other_partner_client.post("/flags", data={"item_type": "post", "item_id": str(made.post_id), "reason": "judgment"})
+    with app.app_context():
+        item = db.session.scalars(select(ReviewItem)).one()
+    assert moderator_client.post(f"/moderation/items/{item.id}/claim").status_code == 302
+    assert moderator_client.post("/moderation/words", data={"phrase": "blue heron", "action": "hold"}).status_code == 302
+    assert set(_member_references(app, moderator.id)) >= {("review_item", "claimed_by_id"),
+                                                          ("moderation_log", "moderator_id"),
+                                                          ("watched_word", "created_by_id")}
+
+    response = moderator_client.post("/account/delete", data={"password": moderator.password, "posts": "keep"})
+    assert response.status_code == 200
+    assert _member_references(app, moderator.id) == []
+    assert rows_containing(app, "Calm Lantern 31") == []
+    with app.app_context():
+        assert "blue heron" in db.session.scalars(select(WatchedWord.phrase)).all()  # the word stays
+        assert {e.action for e in db.session.scalars(select(ModerationLog))} >= {"claim", "word_add"}
