@@ -238,3 +238,12 @@ def test_a_moderator_leaving_leaves_their_actions_linked_to_nobody(
     with app.app_context():
         assert "blue heron" in db.session.scalars(select(WatchedWord.phrase)).all()  # the word stays
         assert {e.action for e in db.session.scalars(select(ModerationLog))} >= {"claim", "word_add"}
+
+
+def test_an_open_socket_is_closed_for_real(app: Flask, partner: Account, partner_client: FlaskClient) -> None:
+    sock = socketio.test_client(app, flask_test_client=partner_client)
+    assert sock.is_connected()
+    partner_client.post("/account/delete", data={"password": partner.password, "posts": "keep"})
+    assert not sock.is_connected()
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(LiveSocket)) == 0

@@ -92,3 +92,11 @@ def test_script_uses_replace_and_no_inline_code(client: FlaskClient, partner: Ac
     assert "location.replace" in js and "sendBeacon" in js
     html = login(app.test_client(), partner).get("/rooms").get_data(as_text=True)
     assert "<script>" not in html and " style=" not in html and "onclick" not in html
+
+
+def test_quick_exit_closes_an_open_socket_for_real(app: Flask, partner: Account) -> None:
+    http = login(app.test_client(), partner)
+    sock = socketio.test_client(app, flask_test_client=http)
+    assert sock.is_connected()
+    assert http.post("/quick-exit").status_code == 204
+    assert not sock.is_connected()
