@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import Member, MemberMute, Notice, WebSession
 from forum.chat.models import ChatMessage
 from forum.db import as_utc
-from forum.moderation.models import Flag, ModerationLog
+from forum.moderation.models import Flag, ModerationLog, WatchedWord
 from forum.rooms.models import Post, Room, Thread, Visibility
 
 EXPORT_FORMAT = "haven-export/1"
@@ -46,14 +46,16 @@ def _time(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def export_member_data(session: Session, member: Member) -> dict[str, Any]:
+def export_member_data(session: Session, member: Member, current_session: str | None = None) -> dict[str, Any]:
     """Everything Haven holds about ``member``, as plain JSON-ready data.
 
     What it includes: the profile; every post the member wrote (its text, unless
     they deleted it) with the title of its thread and its room; the threads they
     started; their chat lines; the flags they made (reason and note, never the
     flagged text, which is someone else's); their mutes (dates only); the notices
-    Haven sent them; how many sessions are open; moderation actions they took.
+    Haven sent them; their open sessions (when each started and was last used, and
+    which is ``current_session``, a session id hash); moderation actions they took
+    and watched words they added.
 
     What it leaves out on purpose: other members' pseudonyms and text (including
     who a mute is for: the names are on the account page, but they belong to those
@@ -75,8 +77,10 @@ def export_member_data(session: Session, member: Member) -> dict[str, Any]:
     mutes = session.scalars(select(MemberMute.created_at).where(MemberMute.muter_id == member.id)
                             .order_by(MemberMute.created_at)).all()
     notices = session.scalars(select(Notice).where(Notice.member_id == member.id).order_by(Notice.id)).all()
-    sessions = session.scalar(select(func.count()).select_from(WebSession)
-                              .where(WebSession.member_id == member.id)) or 0
+    sessions = session.scalars(select(WebSession).where(WebSession.member_id == member.id)
+                               .order_by(WebSession.created_at)).all()
+    words = session.scalars(select(WatchedWord).where(WatchedWord.created_by_id == member.id)
+                            .order_by(WatchedWord.id)).all()
     actions = session.scalars(select(ModerationLog).where(ModerationLog.moderator_id == member.id)
                               .order_by(ModerationLog.id)).all()
     return {
@@ -120,9 +124,16 @@ def export_member_data(session: Session, member: Member) -> dict[str, Any]:
             "kind": notice.kind, "text": notice.body, "link": notice.link,
             "created_at": _time(notice.created_at), "read_at": _time(notice.read_at),
         } for notice in notices],
-        "open_sessions": int(sessions),
+        "open_sessions": len(sessions),
+        "sessions": [{
+            "started_at": _time(row.created_at), "last_used_at": _time(row.last_seen_at),
+            "this_session": row.id_hash == current_session,
+        } for row in sessions],
         "moderation_actions": [{
             "action": entry.action, "item_type": entry.item_type, "item_id": entry.item_id,
             "created_at": _time(entry.created_at),
         } for entry in actions],
+        "watched_words_added": [{
+            "phrase": word.phrase, "action": word.action, "created_at": _time(word.created_at),
+        } for word in words],
     }

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
@@ -24,6 +24,7 @@ from forum.rooms.actions import access_post
 from forum.rooms.models import Post
 from forum.safety import actions, queries, twofactor
 from forum.safety.crisis import crisis_groups
+from forum.sessions import hash_session_id
 
 bp = Blueprint("safety", __name__)
 
@@ -121,7 +122,8 @@ def export():  # type: ignore[no-untyped-def]
         actions.check_password(member, request.form.get("password"))
     except ActionError as exc:
         return render_template("safety/export.html", errors=exc.fields), 400
-    data = queries.export_member_data(db.session, member)
+    sid = getattr(session, "sid", None)
+    data = queries.export_member_data(db.session, member, hash_session_id(sid) if sid else None)
     body = json.dumps(data, ensure_ascii=False, indent=2)
     return Response(body, mimetype="application/json", headers={
         # A neutral file name: a downloads folder does not name the site's topic.

@@ -64,6 +64,8 @@ def test_export_holds_everything_about_the_member(app: Flask, partner: Account, 
     assert len(data["mutes"]) == 1 and data["mutes"][0]["since"]
     assert [n["text"] for n in data["notices"]] == ["A notice for me."]
     assert data["open_sessions"] == 1
+    (current,) = data["sessions"]
+    assert current["this_session"] is True and current["started_at"] and current["last_used_at"]
 
 
 def test_export_holds_nothing_of_other_members(app: Flask, partner: Account, other_partner: Account,
@@ -83,3 +85,18 @@ def test_export_needs_the_password(app: Flask, partner: Account, partner_client:
     assert response.status_code == 400 and "That password isn" in response.get_data(as_text=True)
     assert response.mimetype == "text/html"
     assert client.post("/account/export", data={"password": partner.password}).status_code == 302  # log in first
+
+
+def test_export_lists_every_session_and_a_moderators_own_work(app: Flask, moderator: Account,
+                                                             moderator_client: FlaskClient) -> None:
+    from tests.conftest import login
+
+    login(app.test_client(), moderator)  # a second device
+    assert moderator_client.post("/moderation/words", data={"phrase": "grey heron", "action": "hold"}).status_code == 302
+    data = json.loads(moderator_client.post("/account/export", data={"password": moderator.password}).data)
+    assert data["open_sessions"] == 2
+    assert sorted(s["this_session"] for s in data["sessions"]) == [False, True]
+    assert [(w["phrase"], w["action"]) for w in data["watched_words_added"]] == [("grey heron", "hold")]
+    assert [a["action"] for a in data["moderation_actions"]] == ["word_add"]
+    body = json.dumps(data)
+    assert "127.0.0.1" not in body and "id_hash" not in body and "csrf" not in body
