@@ -13,14 +13,14 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Flask, Request, Response
+from flask import Flask, Request, Response, g
 from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import delete, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import CallbackDict
 
-from forum.accounts.models import WebSession
+from forum.accounts.models import Member, WebSession
 from forum.db import as_utc, db, utcnow
 
 # How stale ``last_seen_at`` may get before a request writes it again (saves a write per request).
@@ -101,21 +101,38 @@ class ServerSessionInterface(SessionInterface):
         return session
 
     def _load(self, app: Flask, sid: str) -> ServerSession | None:
+        """The session behind cookie ``sid``, read together with its member in one query.
+
+        The read goes through the request's own database session, and the member it
+        finds is handed to Flask-Login (``g._login_user``) when the session names that
+        member's current token: views and socket events then need no second query.
+        """
         if len(sid) > 128:
             return None
-        with db.new_session() as s:
-            row = s.get(WebSession, hash_session_id(sid))
-            if row is None:
-                return None
-            now = utcnow()
-            created = as_utc(row.created_at) or now
-            seen = as_utc(row.last_seen_at) or now
-            if now - seen > app.config["SESSION_IDLE_TIMEOUT"] or now - created > app.config["SESSION_MAX_AGE"]:
-                s.delete(row)
-                s.commit()
-                return None
-            return ServerSession(dict(row.data or {}), sid=sid, member_id=row.member_id,
-                                 created_at=created, last_seen_at=seen)
+        s = db.session
+        try:
+            found = s.execute(
+                select(WebSession.created_at, WebSession.last_seen_at, WebSession.data, WebSession.member_id, Member)
+                .outerjoin(Member, Member.id == WebSession.member_id)
+                .where(WebSession.id_hash == hash_session_id(sid))).first()
+        except SQLAlchemyError:
+            s.rollback()
+            raise
+        if found is None:
+            return None
+        created_at, last_seen_at, data, member_id, member = found
+        now = utcnow()
+        created = as_utc(created_at) or now
+        seen = as_utc(last_seen_at) or now
+        if now - seen > app.config["SESSION_IDLE_TIMEOUT"] or now - created > app.config["SESSION_MAX_AGE"]:
+            with db.new_session() as expired:
+                expired.execute(delete(WebSession).where(WebSession.id_hash == hash_session_id(sid)))
+                expired.commit()
+            return None
+        values = dict(data or {})
+        if member is not None and member.is_active and values.get("_user_id") == member.auth_token:
+            g._login_user = member
+        return ServerSession(values, sid=sid, member_id=member_id, created_at=created, last_seen_at=seen)
 
     def _delete_cookie(self, app: Flask, response: Response) -> None:
         response.delete_cookie(self.get_cookie_name(app), domain=self.get_cookie_domain(app),
