@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import pty
+import subprocess
+import sys
+import time
+from pathlib import Path
+from select import select as wait_readable
+
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -11,6 +19,8 @@ from forum.db import db
 from forum.rooms.models import Room
 from tests.accounts.pages import form_posting_to, text_of
 from tests.conftest import Account
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_account_page_shows_change_password_form(partner_client: FlaskClient, partner: Account) -> None:
@@ -83,3 +93,49 @@ def test_create_moderator_refuses_weak_password_and_bad_names(app: Flask, partne
     assert taken.exit_code == 1 and "taken" in taken.output
     with app.app_context():
         assert db.session.scalar(select(Member).where(Member.pseudonym == "Calm Warden 7")) is None
+
+
+def _read_until(fd: int, wanted: bytes, seen: bytearray, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while wanted not in seen:
+        left = deadline - time.monotonic()
+        assert left > 0, f"waited for {wanted!r}, got {bytes(seen)!r}"
+        ready, _, _ = wait_readable([fd], [], [], left)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # the other end closed
+                chunk = b""
+            assert chunk, f"the command ended before {wanted!r}: {bytes(seen)!r}"
+            seen.extend(chunk)
+
+
+def test_create_moderator_prompts_for_the_password_on_a_terminal(app: Flask, database_url: str) -> None:
+    """On a terminal the password is asked twice and never echoed (here a real pseudo-terminal)."""
+    password = "lanterns along the quay"
+    primary, secondary = pty.openpty()
+    env = {**os.environ, "HAVEN_ENV": "test", "DATABASE_URL": database_url}
+    process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "create-moderator", "Calm Warden 7"],
+                               cwd=ROOT, env=env, stdin=secondary, stdout=secondary, stderr=secondary,
+                               close_fds=True)
+    os.close(secondary)
+    seen = bytearray()
+    try:
+        _read_until(primary, b"Password:", seen)
+        os.write(primary, password.encode() + b"\n")
+        _read_until(primary, b"confirmation:", seen)
+        os.write(primary, password.encode() + b"\n")
+        _read_until(primary, b"recovery code (shown once)", seen)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(primary)
+    output = seen.decode(errors="replace")
+    assert "created moderator Calm Warden 7" in output
+    assert password not in output  # typed, not echoed
+    with app.app_context():
+        member = db.session.scalar(select(Member).where(Member.pseudonym == "Calm Warden 7"))
+        assert member is not None and member.role == "moderator"
+    assert app.test_client().post("/login", data={"pseudonym": "Calm Warden 7",
+                                                  "password": password}).status_code == 302

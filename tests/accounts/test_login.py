@@ -64,12 +64,17 @@ def test_both_failures_verify_exactly_one_argon2_hash(client: FlaskClient, partn
         return real_verify(self, hash, password)
 
     monkeypatch.setattr(argon2.PasswordHasher, "verify", counting_verify)
+    every: list[str] = []
     for pseudonym, password in [("Nobody Here 99", "whatever it is"), (partner.pseudonym, "wrong password!"),
-                                ("x" * 500, "too long a name"), (partner.pseudonym, partner.password)]:
+                                ("x" * 500, "too long a name"), ("Nul\x00Name", "a NUL in the name"),
+                                (partner.pseudonym, partner.password)]:
         verified.clear()
         post_login(client, pseudonym, password)
         assert len(verified) == 1, pseudonym
         assert verified[0].startswith("$argon2id$")
+        every += verified
+    # The stand-in hash costs what a member's hash costs: same Argon2id parameters.
+    assert all(argon2.extract_parameters(h) == argon2.extract_parameters(every[0]) for h in every)
     client.post("/logout")
     # Posting no fields at all costs the same verification too.
     verified.clear()

@@ -119,6 +119,31 @@ def test_new_session_id_at_login(app: Flask, partner: Account) -> None:
     assert fixated.get("/rooms").status_code == 302
 
 
+def test_new_session_id_at_signup_and_at_recovery(app: Flask, partner: Account) -> None:
+    """Sign-up and a recovery reset log the member in too: each on a new id, the visitor's id dead."""
+    def sign_up(client: FlaskClient) -> int:
+        return client.post("/signup", data={"pseudonym": "Open Meadow 23", "password": "slow tide over stones",
+                                            "path": "partner", "guidelines": "yes"}).status_code
+
+    def recover(client: FlaskClient) -> int:
+        return client.post("/recover", data={"pseudonym": partner.pseudonym, "recovery_code": partner.recovery_code,
+                                             "new_password": "a brand new lighthouse"}).status_code
+
+    for step in (sign_up, recover):
+        client = app.test_client()
+        client.get("/signup" if step is sign_up else "/recover")
+        before = cookie_value(client)
+        assert before is not None
+        assert step(client) == 200
+        after = cookie_value(client)
+        assert after is not None and after != before and OPAQUE_ID.match(after)
+        assert hash_session_id(before) not in {r.id_hash for r in session_rows(app)}
+        assert client.get("/rooms").status_code == 200
+        fixated = app.test_client()
+        fixated.set_cookie(COOKIE, before)
+        assert fixated.get("/rooms").status_code == 302, step.__name__
+
+
 def test_planted_session_id_is_never_adopted(app: Flask, partner: Account) -> None:
     client = app.test_client()
     client.set_cookie(COOKIE, "attacker-chosen-id")
