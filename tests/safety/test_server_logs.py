@@ -134,7 +134,7 @@ def _token(html: str) -> str:
 
 
 def _visit(base: str, port: int, account: Account, room_id: int) -> None:
-    http, jar = _http(), {}
+    http, jar = _http(), dict[str, str]()
     assert _get(http, jar, base + "/").status_code == 200
     login_page = _get(http, jar, base + "/login").text
     wrong = _post(http, jar, base + "/login", {"pseudonym": account.pseudonym, "password": "not the password 1",
