@@ -26,9 +26,9 @@ from sqlalchemy import func, select
 
 from forum.accounts.models import WebSession
 from forum.db import db
-from tests import services
 from tests.browser.conftest import CHROMIUM_ARGS, live_app, live_database_url, live_server  # noqa: F401 - fixtures
 from tests.conftest import Account, register
+from tests.safety.conftest import browser_context as _context
 from tests.safety.conftest import start_thread
 
 pytestmark = pytest.mark.browser
@@ -61,58 +61,6 @@ def neutral_url() -> Iterator[str]:
 @pytest.fixture
 def live_overrides(neutral_url: str) -> dict[str, Any]:
     return {"WTF_CSRF_ENABLED": True, "NEW_MEMBER_HELD_POSTS": 0, "QUICK_EXIT_URL": neutral_url}
-
-
-@pytest.fixture
-def outside_requests() -> list[str]:
-    return []
-
-
-@pytest.fixture
-def in_chromium() -> Callable[[Callable[[Any], None]], None]:
-    """Run ``steps(browser)`` against a fresh Chromium in a thread of its own; re-raise its failure."""
-    services.need("Chromium", services.chromium_available())
-
-    def run(steps: Callable[[Any], None]) -> None:
-        outcome: dict[str, BaseException] = {}
-
-        def target() -> None:
-            from playwright.sync_api import sync_playwright
-
-            try:
-                with sync_playwright() as playwright:
-                    chromium = playwright.chromium.launch(executable_path=services.CHROMIUM, args=CHROMIUM_ARGS)
-                    try:
-                        steps(chromium)
-                    finally:
-                        chromium.close()
-            except BaseException as exc:  # noqa: BLE001 - handed to the test's thread
-                outcome["error"] = exc
-
-        thread = threading.Thread(target=target, name="quick-exit-chromium")
-        thread.start()
-        thread.join(180)
-        assert not thread.is_alive(), "Chromium did not finish"
-        if "error" in outcome:
-            raise outcome["error"]
-
-    return run
-
-
-def _context(browser: Any, outside: list[str], **options: Any) -> Any:
-    context = browser.new_context(**options)
-    context.set_default_timeout(10_000)
-
-    def guard(route: Any) -> None:
-        url = route.request.url
-        if url.startswith(("http://127.0.0.1:", "data:", "blob:")):
-            route.continue_()
-        else:
-            outside.append(url)
-            route.abort()
-
-    context.route("**/*", guard)
-    return context
 
 
 def _member_sessions(app: Flask, account: Account) -> int:
