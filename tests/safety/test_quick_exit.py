@@ -45,7 +45,7 @@ def _logged_in(app: Flask) -> tuple[FlaskClient, Account, str]:
 def _beacon(client: FlaskClient, path: str, token: str | None) -> int:
     """What navigator.sendBeacon(path, FormData) sends: a multipart POST."""
     data = {"csrf_token": token} if token else {"other": "x"}
-    data["pad"] = (BytesIO(b""), "")  # type: ignore[assignment] - forces multipart/form-data
+    data["pad"] = (BytesIO(b""), "")  # type: ignore[assignment]  # forces multipart/form-data
     return client.post(path, data=data, content_type="multipart/form-data").status_code
 
 
