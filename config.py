@@ -42,13 +42,24 @@ def _socketio_async_mode() -> str | None:
 
 
 def _development_secret_key() -> str:
-    """Generate a secret key once and keep it in ``instance/`` (development only)."""
+    """Generate a secret key once and keep it in ``instance/`` (development only).
+
+    The file is created readable by its owner only, in one step, so no other user
+    ever sees the key, and two processes starting together agree on one key.
+    """
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
     path = INSTANCE_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_urlsafe(48))
+    key = path.read_text().strip()
+    if not key:
+        raise RuntimeError(f"{path} is empty: delete it and start again to generate a new key.")
+    return key
 
 
 class Config:
@@ -144,6 +155,8 @@ class DevelopmentConfig(Config):
     def __init__(self) -> None:
         if not self.SECRET_KEY:
             self.SECRET_KEY = _development_secret_key()
+        # The default database lives in instance/, which a fresh checkout does not have yet.
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
 
 
 class TestConfig(Config):
