@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from forum.accounts.models import Notice
 from forum.db import db
@@ -71,3 +71,57 @@ def test_members_cannot_set_warnings_on_others_posts(app: Flask, partner: Accoun
                                      data={"content_warning": "Relapse"}).status_code == 404
     with app.app_context():
         assert db.session.get_one(Post, made.post_id).content_warning is None
+
+
+PRESETS = ("Details of acting out", "Relapse", "Discovery details", "Self-harm")
+
+
+def _warning_of(app: Flask, post_id: int) -> str | None:
+    with app.app_context():
+        return db.session.get_one(Post, post_id).content_warning
+
+
+def test_authors_choose_a_preset_or_their_own_words_when_writing(app: Flask, partner: Account,
+                                                                 partner_client: FlaskClient,
+                                                                 other_partner_client: FlaskClient) -> None:
+    made = start_thread(app, partner, "Hello", "An opening post.")
+    for path in ("/rooms/just-found-out/new", f"/posts/{made.post_id}/reply", f"/posts/{made.post_id}/edit",
+                 f"/threads/{made.thread_id}"):
+        html = partner_client.get(path).get_data(as_text=True)
+        assert '<datalist id="warning-suggestions">' in html, path
+        assert all(f'<option value="{p}">' in html for p in PRESETS), path
+        assert 'name="content_warning" type="text"' in html, path  # any words, not only a preset
+
+    created = partner_client.post("/rooms/just-found-out/threads", data={
+        "title": "Last night", "body": "What happened when I got home.", "submit_key": "cw-thread-1",
+        "content_warning": "  anger and shouting  ", "confirmed": "yes"})
+    assert created.status_code == 302
+    thread_id = int(created.headers["Location"].rsplit("/", 1)[1])
+    page = other_partner_client.get(f"/threads/{thread_id}").get_data(as_text=True)
+    assert "<summary>Content warning: anger and shouting" in _details_for(page, "What happened when I got home.")
+
+    replied = partner_client.post(f"/posts/{made.post_id}/replies", data={
+        "body": "It happened again.", "submit_key": "cw-reply-1", "content_warning": "Relapse", "confirmed": "yes"})
+    assert replied.status_code == 302
+    page = other_partner_client.get(f"/threads/{made.thread_id}").get_data(as_text=True)
+    assert "<summary>Content warning: Relapse" in _details_for(page, "It happened again.")
+
+    # Editing adds a warning to a post that had none, or takes it away again.
+    assert partner_client.post(f"/posts/{made.post_id}/edit", data={
+        "body": "An opening post.", "content_warning": "Discovery details", "confirmed": "yes"}).status_code == 302
+    assert _warning_of(app, made.post_id) == "Discovery details"
+    assert partner_client.post(f"/posts/{made.post_id}/edit", data={
+        "body": "An opening post.", "content_warning": "", "confirmed": "yes"}).status_code == 302
+    assert _warning_of(app, made.post_id) is None
+
+
+def test_an_overlong_warning_is_explained_and_nothing_is_posted(app: Flask, partner: Account,
+                                                                partner_client: FlaskClient) -> None:
+    made = start_thread(app, partner, "Hello", "An opening post.")
+    response = partner_client.post(f"/posts/{made.post_id}/replies", data={
+        "body": "Kept for the second try.", "submit_key": "cw-long-1", "content_warning": "x" * 121})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and 'id="content_warning-error"' in html
+    assert "Kept for the second try." in html  # what was typed is still there
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Post)) == 1
