@@ -54,6 +54,14 @@ def can_post(user: Any) -> bool:
     return member is not None and not member.is_muted(utcnow())
 
 
+def can_reply_in(user: Any, thread: Thread) -> bool:
+    """Whether ``user`` is offered reply forms in ``thread`` (already visible to them): members
+    who may post, in a published thread that is open; moderators in any thread."""
+    if not can_post(user):
+        return False
+    return is_moderator(user) or (thread.status == Visibility.PUBLISHED and not thread.locked)
+
+
 def can_edit_post(user: Any, post: Post) -> bool:
     member = _member(user)
     return (member is not None and post.author_id == member.id

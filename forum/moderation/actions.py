@@ -474,7 +474,7 @@ def do_redact(session: Session, moderator: Member, item: ReviewItem, *, text: ob
         obj.body_html = render_post(verdict.text)
         thread = session.get(Thread, obj.thread_id)
         if thread is not None:
-            thread.version += 1
+            thread.version = Thread.version + 1
         if obj.status == Visibility.PUBLISHED:
             notify(session, "post", {"type": "post", "op": "update", "thread_id": obj.thread_id, "id": obj.id},
                    to=f"thread:{obj.thread_id}")

@@ -257,7 +257,7 @@ def _store_post(session: Session, member: Member, thread: Thread, parent: Post |
         # rolls the whole request back and shows the copy that won (find_submission).
         raise ActionError("That was already posted.", code="duplicate", status=409) from None
     post.sort_key = (parent.sort_key + "/" if parent else "") + f"{post.id:010d}"
-    thread.version += 1
+    thread.version = Thread.version + 1
     if status == Visibility.PUBLISHED:
         thread.post_count += 1
         thread.last_activity_at = post.created_at
@@ -291,7 +291,7 @@ def do_edit_post(session: Session, member: Member, post: Post, *, body: object,
     post.content_warning = warning
     post.edited_at = utcnow()
     thread = _thread_of(session, post.thread_id)
-    thread.version += 1
+    thread.version = Thread.version + 1
     if verdict.decision == "hold" and post.status == Visibility.PUBLISHED:
         set_post_visibility(session, post, Visibility.HELD)  # keeps counters; tells pages "remove"
     elif post.status == Visibility.PUBLISHED:
@@ -319,7 +319,7 @@ def do_delete_post(session: Session, member: Member, post: Post) -> bool:
     post.body_html = ""
     post.content_warning = None
     thread = _thread_of(session, post.thread_id)
-    thread.version += 1
+    thread.version = Thread.version + 1
     if was_published and post.parent_id is not None:
         # A deleted opening post stays the thread's head (see Thread.reply_count).
         thread.post_count -= 1
@@ -378,7 +378,7 @@ def set_post_visibility(session: Session, post: Post, status: str) -> str:
     now_public = status == Visibility.PUBLISHED
     was_public = old == Visibility.PUBLISHED
     post.status = status
-    thread.version += 1
+    thread.version = Thread.version + 1
     if now_public and not was_public:
         thread.post_count += 1
         created, current = as_utc(post.created_at), as_utc(thread.last_activity_at)

@@ -52,7 +52,8 @@ class Thread(Base):
     last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Published posts; an opening post its author deleted still counts (the thread stands on it).
     post_count: Mapped[int] = mapped_column(default=0)
-    # Bumped on every change to the thread's posts; keys the rendered-page cache.
+    # Bumped on every change to the thread's posts; keys the rendered-page cache. Always in SQL
+    # (``thread.version = Thread.version + 1``): two writers at once must both count.
     version: Mapped[int] = mapped_column(default=0)
 
     room: Mapped[Room] = relationship(lazy="joined", innerjoin=True)

@@ -8,6 +8,7 @@ deeper replies). Authors and rooms come joined, never lazily per post.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Select, func, or_, select
@@ -143,6 +144,12 @@ def build_tree(posts: list[Post], deep_parents: set[int]) -> list[Node]:
             node.continued = post.parent_id is not None
             roots.append(node)
     return roots
+
+
+def author_names(session: Session, author_ids: Iterable[int]) -> dict[int, str]:
+    """Current pseudonyms of the members among ``author_ids`` (a member who left is absent)."""
+    return dict(session.execute(select(Member.id, Member.pseudonym)
+                                .where(Member.id.in_(sorted(author_ids)))).tuples().all())
 
 
 def opening_post(session: Session, thread: Thread) -> Post | None:

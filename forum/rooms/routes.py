@@ -21,7 +21,7 @@ from forum.errors import ActionError, NotFound
 from forum.extensions import limiter
 from forum.moderation.pipeline import NeedsConfirmation
 from forum.moderation.screening import Verdict
-from forum.rooms import actions, queries
+from forum.rooms import actions, fragments, queries
 from forum.rooms.models import Post
 
 bp = Blueprint("rooms", __name__)
@@ -120,10 +120,10 @@ def room(slug: str):  # type: ignore[no-untyped-def]
 def thread(thread_id: int):  # type: ignore[no-untyped-def]
     thread = actions.access_thread(db.session, current_user, thread_id)
     number = queries.page_number(request.args.get("page"))
-    nodes, page = queries.thread_posts(db.session, thread, number, _page_size(), _max_depth())
-    if not page.exists:
+    posts = fragments.thread_posts(db.session, current_user, thread, None, number, _page_size(), _max_depth())
+    if not posts.page.exists:
         raise NotFound()
-    return render_template("rooms/thread.html", thread=thread, room=thread.room, nodes=nodes, page=page,
+    return render_template("rooms/thread.html", thread=thread, room=thread.room, posts=posts, page=posts.page,
                            root=None, values={}, errors={}, submit_key=_new_key())
 
 
@@ -133,10 +133,10 @@ def post(post_id: int):  # type: ignore[no-untyped-def]
     post = actions.access_post(db.session, current_user, post_id)
     thread = actions.access_thread(db.session, current_user, post.thread_id)
     number = queries.page_number(request.args.get("page"))
-    nodes, page = queries.subtree_posts(db.session, post, number, _page_size(), _max_depth())
-    if not page.exists:
+    posts = fragments.thread_posts(db.session, current_user, thread, post, number, _page_size(), _max_depth())
+    if not posts.page.exists:
         raise NotFound()
-    return render_template("rooms/thread.html", thread=thread, room=thread.room, nodes=nodes, page=page,
+    return render_template("rooms/thread.html", thread=thread, room=thread.room, posts=posts, page=posts.page,
                            root=post, values={}, errors={}, submit_key=_new_key())
 
 

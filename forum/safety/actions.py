@@ -122,7 +122,7 @@ def _remove_posts(session: Session, member_id: int) -> None:
         post.content_warning = None
         post.submit_key = None
         post.author_id = None
-        thread.version += 1
+        thread.version = Thread.version + 1
     session.flush()
     for thread in session.scalars(select(Thread).where(Thread.author_id == member_id)).all():
         others = session.scalar(select(func.count()).select_from(Post).where(
@@ -166,6 +166,9 @@ def do_delete_account(session: Session, member: Member, *, password: object, kee
     member_id = member.id
     _close_sockets_after_commit(session, member_id)
     if keep_posts:
+        # Their posts' author changes: the threads' rendered pages must not outlive it.
+        session.execute(update(Thread).where(Thread.id.in_(select(Post.thread_id).where(Post.author_id == member_id)))
+                        .values(version=Thread.version + 1))
         session.execute(update(Post).where(Post.author_id == member_id).values(author_id=None, submit_key=None))
     else:
         _remove_posts(session, member_id)
@@ -209,7 +212,7 @@ def do_set_content_warning(session: Session, moderator: Member, post: Post, warn
         return new
     post.content_warning = new
     thread = session.get_one(Thread, post.thread_id)
-    thread.version += 1
+    thread.version = Thread.version + 1
     record(session, moderator, "set_warning", member_id=post.author_id, item_type="post", item_id=post.id,
            reason=new, before={"content_warning": old})
     if post.author_id is not None and post.author_id != moderator.id and new:

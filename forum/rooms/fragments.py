@@ -1,0 +1,385 @@
+"""The posts of a thread page, rendered once per thread version for everyone who reads them alike.
+
+The list of posts is most of a thread page's cost (a macro call per post). It changes only
+when the thread's posts change, and every such change bumps ``Thread.version`` in the same
+transaction (as ``version + 1`` in SQL, so concurrent writers each count). So the list is
+rendered once per (thread, version, page, view class) and kept in a per-process LRU; a
+request whose freshly read thread row has that version reuses it. Several processes each
+keep their own copy; none can serve another's stale one, because the key is the version
+read from the database.
+
+What differs between two members reading the same page never enters the cached HTML.
+``rooms/_post.html`` asks ``view`` for it, and ``view`` leaves a mark that is filled in for
+each request from what that request knows:
+
+- the author's name: pseudonyms change and authors leave (read fresh, one query), and an
+  author the reader muted reads "A member you muted";
+- the placeholder around the text of a muted author's post;
+- the reader's own edit and delete links, the mute button and the flag link (never on
+  one's own posts);
+- the reply links (the reader may be muted, the thread may be closed);
+- the CSRF token, the flag link's way back (this request's address), relative times.
+
+What differs between view classes is part of the key: moderators see removed and hidden
+posts and held text, and moderators past the second factor get the content-warning
+control. A member reading a page that holds a post of theirs waiting for review sees its
+text: that page is rendered for them alone and not kept.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Flask, current_app, request
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
+from sqlalchemy.orm import Session
+
+from forum import permissions
+from forum.accounts.models import Member
+from forum.main.templating import when
+from forum.rooms import queries
+from forum.rooms.models import Post, Thread, Visibility
+from forum.safety.queries import muted_member_ids
+
+# Room for about 150 rendered pages of 100 posts each; the least recently used go first.
+MAX_CACHED_CHARS = 32_000_000
+# A mark is NUL, this process's random key, what to fill in, NUL. Member text can't hold NUL
+# (forum.text.clean refuses it), and without the key nobody can forge a mark anyway.
+_KEY = secrets.token_hex(8)
+_MARK = re.compile("\x00" + _KEY + "([^\x00]*)\x00")
+# werkzeug's own query-string encoding, so the flag link reads as url_for would build it.
+_QUERY_SAFE = "!$'()*,/:;?@"
+
+# Operations of a compiled page (plain strings are copied as they are).
+_NAME, _WHEN, _CSRF, _BACK, _IF = range(5)
+MUTED_LABEL = "A member you muted"
+FORMER_LABEL = "A former member"
+
+
+def _mark(payload: str) -> Markup:
+    return Markup("\x00" + _KEY + payload + "\x00")  # noqa: S704 - our own key and a fixed-form payload
+
+
+class View:
+    """What ``rooms/_post.html`` may ask about its reader: the view class, and marks for the rest.
+
+    ``viewer_id`` is set only when rendering for one member alone (see the module docstring).
+    """
+
+    def __init__(self, moderator: bool, can_warn: bool, viewer_id: int | None = None) -> None:
+        self.moderator = moderator
+        self.can_warn = can_warn
+        self._viewer_id = viewer_id
+        self.times: list[datetime] = []
+
+    def withheld(self, post: Post) -> bool:
+        """A held post whose text this reader may not see (``permissions.can_see_post_text``)."""
+        if post.status != Visibility.HELD or self.moderator:
+            return False
+        return self._viewer_id is None or post.author_id != self._viewer_id
+
+    def name(self, author_id: int) -> Markup:
+        return _mark(f"n{author_id}")
+
+    def when(self, value: datetime) -> Markup:
+        self.times.append(value)
+        return _mark(f"w{len(self.times) - 1}")
+
+    def csrf(self) -> Markup:
+        return _mark("c")
+
+    def back(self) -> Markup:
+        """This request's path and query, encoded as a query value (the flag form's way back)."""
+        return _mark("b")
+
+    # Sections shown to some readers only: ``if_* ... [otherwise ...] end``.
+    def if_muted(self, author_id: int) -> Markup:
+        return _mark(f"?muted:{author_id}")
+
+    def if_own(self, author_id: int) -> Markup:
+        return _mark(f"?own:{author_id}")
+
+    def if_not_own(self, author_id: int | None) -> Markup:
+        return _mark(f"?other:{'' if author_id is None else author_id}")
+
+    def if_can_mute(self, author_id: int) -> Markup:
+        return _mark(f"?mute:{author_id}")
+
+    def if_can_reply(self) -> Markup:
+        return _mark("?reply:")
+
+    def otherwise(self) -> Markup:
+        return _mark("|")
+
+    def end(self) -> Markup:
+        return _mark("/")
+
+
+@dataclass
+class Reader:
+    """One request's answers to the marks."""
+
+    member_id: int
+    can_reply: bool
+    names: dict[int, str]  # author id -> what to call them (escaped); absent: a former member
+    muted: frozenset[int]  # authors (still members) the reader muted
+
+    def holds(self, cond: str, author_id: int | None) -> bool:
+        if cond == "reply":
+            return self.can_reply
+        if cond == "other":
+            return author_id != self.member_id
+        if cond == "own":
+            return author_id == self.member_id
+        if cond == "muted":
+            return author_id in self.muted
+        # "mute": someone else, still a member, not muted yet
+        return author_id != self.member_id and author_id in self.names and author_id not in self.muted
+
+    def profile(self, rendered: Rendered) -> Hashable:
+        """Everything about this reader that the sections and names of ``rendered`` depend on:
+        readers with equal profiles get the same page, apart from times, token and way back."""
+        own = self.member_id if self.member_id in rendered.author_ids else None
+        return (self.can_reply, own, self.muted, tuple(sorted(self.names.items())))
+
+
+@dataclass
+class Rendered:
+    """A page of posts compiled into strings and marks, with what filling it in needs."""
+
+    ops: list[Any]
+    page: queries.Page
+    shown: bool  # the page had posts (it may still show none: held posts are left out)
+    author_ids: frozenset[int]
+    held_authors: frozenset[int]
+    size: int
+
+
+@dataclass
+class Resolved:
+    """``Rendered`` with the sections and names of one reader profile decided: strings, and
+    the slots still filled per request (times, the CSRF token, the way back)."""
+
+    pieces: list[str]
+    slots: tuple[tuple[int, int, datetime | None], ...]
+    size: int
+
+    def html(self) -> Markup:
+        out = self.pieces.copy()
+        csrf = back = None
+        for index, kind, value in self.slots:
+            if kind == _WHEN:
+                out[index] = when(value)
+            elif kind == _CSRF:
+                csrf = csrf or str(escape(generate_csrf()))
+                out[index] = csrf
+            else:
+                if back is None:
+                    back = str(escape(urlencode([("", request.full_path.rstrip("?"))], safe=_QUERY_SAFE)[1:]))
+                out[index] = back
+        # Pieces are the template's escaped output; slots are escaped above or plain text (times).
+        return Markup("".join(out))  # noqa: S704
+
+
+def _compile(html: str, times: list[datetime]) -> tuple[list[Any], int]:
+    """Split rendered HTML at its marks into operations; returns them and the characters kept."""
+    pieces = _MARK.split(html)
+    root: list[Any] = []
+    stack = [root]
+    size = 0
+    for index, piece in enumerate(pieces):
+        ops = stack[-1]
+        if index % 2 == 0:
+            if piece:
+                size += len(piece)
+                if ops and isinstance(ops[-1], str):
+                    ops[-1] += piece
+                else:
+                    ops.append(piece)
+            continue
+        kind, arg = piece[0], piece[1:]
+        if kind == "n":
+            ops.append((_NAME, int(arg)))
+        elif kind == "w":
+            ops.append((_WHEN, times[int(arg)]))
+        elif kind == "c":
+            ops.append((_CSRF,))
+        elif kind == "b":
+            ops.append((_BACK,))
+        elif kind == "?":
+            cond, _, author = arg.partition(":")
+            section: tuple[int, str, int | None, list[Any], list[Any]] = (
+                _IF, cond, int(author) if author else None, [], [])
+            ops.append(section)
+            stack.append(section[3])
+        elif kind == "|":
+            stack.pop()
+            stack.append(stack[-1][-1][4])
+        elif kind == "/":
+            stack.pop()
+    if len(stack) != 1:
+        raise RuntimeError("rooms/_post.html: a view.if_* section is not closed by view.end()")
+    return root, size
+
+
+def _resolve(rendered: Rendered, reader: Reader) -> Resolved:
+    pieces: list[str] = []
+    slots: list[tuple[int, int, datetime | None]] = []
+    text: list[str] = []
+
+    def flush() -> None:
+        if text:
+            pieces.append("".join(text))
+            text.clear()
+
+    def walk(ops: list[Any]) -> None:
+        for op in ops:
+            if isinstance(op, str):
+                text.append(op)
+            elif op[0] == _NAME:
+                text.append(reader.names.get(op[1], FORMER_LABEL))
+            elif op[0] == _IF:
+                walk(op[3] if reader.holds(op[1], op[2]) else op[4])
+            else:
+                flush()
+                slots.append((len(pieces), op[0], op[1] if op[0] == _WHEN else None))
+                pieces.append("")
+
+    walk(rendered.ops)
+    flush()
+    return Resolved(pieces, tuple(slots), sum(len(p) for p in pieces))
+
+
+def _render(nodes: list[queries.Node], page: queries.Page, view: View) -> Rendered:
+    template = current_app.jinja_env.get_template("rooms/_posts.html")
+    ops, size = _compile(template.render(nodes=nodes, view=view), view.times)
+    posts: list[Post] = []
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        posts.append(node.post)
+        stack.extend(node.children)
+    authors = frozenset(p.author_id for p in posts if p.author_id is not None)
+    held = frozenset(p.author_id for p in posts if p.status == Visibility.HELD and p.author_id is not None)
+    return Rendered(ops, page, bool(nodes), authors, held, size)
+
+
+class PageCache:
+    """A thread-safe LRU of rendered pages (``Rendered`` and ``Resolved``), bounded by the
+    characters it keeps."""
+
+    def __init__(self, max_chars: int = MAX_CACHED_CHARS) -> None:
+        self.max_chars = max_chars
+        self._entries: OrderedDict[Hashable, Rendered | Resolved] = OrderedDict()
+        self._chars = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Rendered | Resolved | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key: Hashable, entry: Rendered | Resolved) -> None:
+        if entry.size > self.max_chars:
+            return
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._chars -= old.size
+            self._entries[key] = entry
+            self._chars += entry.size
+            while self._chars > self.max_chars:
+                _, evicted = self._entries.popitem(last=False)
+                self._chars -= evicted.size
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._chars = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def page_cache(app: Flask | None = None) -> PageCache:
+    """The app's cache (one per app, so two apps in one process never share entries)."""
+    app = app or current_app
+    cache = app.extensions.get("haven_post_pages")
+    if cache is None:
+        cache = app.extensions.setdefault("haven_post_pages", PageCache())
+    return cache  # type: ignore[no-any-return]
+
+
+@dataclass
+class Posts:
+    """What a thread page shows of its posts, ready for the template."""
+
+    html: Markup
+    page: queries.Page
+    shown: bool
+    can_reply: bool
+
+
+def thread_posts(session: Session, member: Member, thread: Thread, root: Post | None, number: int, size: int,
+                 max_depth: int) -> Posts:
+    """Page ``number`` of ``thread`` (or of the branch below ``root``) as ``member`` sees it.
+
+    ``member`` may see ``thread`` (and ``root``): the caller checked. Reads the posts only
+    when this version of the page isn't cached; always reads the authors' current names
+    and the member's mutes (two small queries).
+    """
+    moderator = permissions.is_moderator(member)
+    can_warn = permissions.can_moderate(member)
+    key = ("page", thread.id, thread.version, root.id if root else 0, number, size, max_depth, moderator,
+           can_warn, request.script_root)
+    cache = page_cache()
+    rendered = cache.get(key)
+    nodes: list[queries.Node] | None = None
+    alone = False
+    if not isinstance(rendered, Rendered):
+        nodes, page = _load(session, thread, root, number, size, max_depth)
+        rendered = _render(nodes, page, View(moderator, can_warn))
+        if page.exists:
+            cache.put(key, rendered)
+    if not moderator and member.id in rendered.held_authors:
+        if nodes is None:
+            nodes, _ = _load(session, thread, root, number, size, max_depth)
+        rendered = _render(nodes, rendered.page, View(moderator, can_warn, viewer_id=member.id))
+        alone = True
+    can_reply = permissions.can_reply_in(member, thread)
+    names: dict[int, str] = {}
+    muted: frozenset[int] = frozenset()
+    if rendered.author_ids:
+        current = queries.author_names(session, rendered.author_ids)
+        muted = frozenset(muted_member_ids(session, member.id) & current.keys())
+        names = {author: MUTED_LABEL if author in muted else str(escape(name)) for author, name in current.items()}
+    reader = Reader(member.id, can_reply, names, muted)
+    if alone:
+        resolved = _resolve(rendered, reader)
+    else:
+        reader_key = (key, reader.profile(rendered))
+        found = cache.get(reader_key)
+        if isinstance(found, Resolved):
+            resolved = found
+        else:
+            resolved = _resolve(rendered, reader)
+            cache.put(reader_key, resolved)
+    return Posts(resolved.html(), rendered.page, rendered.shown, can_reply)
+
+
+def _load(session: Session, thread: Thread, root: Post | None, number: int, size: int,
+          max_depth: int) -> tuple[list[queries.Node], queries.Page]:
+    if root is None:
+        return queries.thread_posts(session, thread, number, size, max_depth)
+    return queries.subtree_posts(session, root, number, size, max_depth)
