@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request, session
+from flask import Flask, current_app, jsonify, render_template, request, session
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
@@ -39,9 +39,17 @@ def error_response(status: int, message: str | None = None):  # type: ignore[no-
     try:
         return render_template("errors/error.html", status=status, message=message), status
     except Exception:  # noqa: BLE001 - e.g. the database is down while the page looks up the member
-        # A bare page, still with every security header (they are added after this).
-        return (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Haven</title></head>"
-                f"<body><main><h1>Haven</h1><p>{escape(message)}</p></main></body></html>"), status
+        # A bare page, still with every security header (they are added after this) and the
+        # quick exit (button, Escape three times), which needs nothing but static files.
+        exit_url = escape(current_app.config.get("QUICK_EXIT_URL", ""))
+        return (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+                f"<meta name=\"quick-exit\" content=\"{exit_url}\"><title>Haven</title>"
+                f"<link rel=\"icon\" href=\"/static/favicon.svg\" type=\"image/svg+xml\">"
+                f"<link rel=\"stylesheet\" href=\"/static/css/haven.css\">"
+                f"<link rel=\"stylesheet\" href=\"/static/css/safety.css\">"
+                f"<script src=\"/static/js/quick-exit.js\"></script></head>"
+                f"<body><a id=\"quick-exit\" class=\"quick-exit\" href=\"{exit_url}\" rel=\"noreferrer\">"
+                f"Quick exit</a><main><h1>Haven</h1><p>{escape(message)}</p></main></body></html>"), status
 
 
 def register_error_handlers(app: Flask) -> None:

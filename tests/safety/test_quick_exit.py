@@ -100,3 +100,20 @@ def test_quick_exit_closes_an_open_socket_for_real(app: Flask, partner: Account)
     assert sock.is_connected()
     assert http.post("/quick-exit").status_code == 204
     assert not sock.is_connected()
+
+
+def test_the_bare_error_page_has_the_quick_exit_too(csrf_app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When even the error template can't render (the database is down), the page still leaves fast."""
+    from forum.main import errors
+
+    def broken(*_args: object, **_kwargs: object) -> str:
+        raise RuntimeError("database unavailable")
+
+    monkeypatch.setattr(errors, "render_template", broken)
+    response = csrf_app.test_client().get("/no-such-page")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 404 and "<title>Haven</title>" in html
+    head = html.split("</head>")[0]
+    assert '<script src="/static/js/quick-exit.js"></script>' in head
+    assert f'<meta name="quick-exit" content="{NEUTRAL}">' in head and 'href="/static/favicon.svg"' in head
+    assert re.search(rf'<a id="quick-exit" class="quick-exit" href="{re.escape(NEUTRAL)}"[^>]*>Quick exit', html)
