@@ -38,7 +38,9 @@ babygirl angel blessed jesus liverpool chelsea arsenal samsung google pokemon na
 fortnite mustang ferrari harley access ninja tigger purple orange banana buster ginger maggie family
 forever friends nicole hannah london america canada australia kitty hellokitty secure security
 myspace facebook instagram iloveyoubaby unknown test tester testing haven recovery partner sobriety
-sober addict addiction porn
+sober addict addiction porn manchester united barcelona madrid elizabeth michelle joshua anthony robert
+william samantha amanda melissa heather jasmine justin taylor brandon george ranger tiger lucky silver
+golden diamond crystal rainbow dolphin monster thunder please
 """.split())
 
 # Base words that stay guessable with up to three letters around them ("mypassword", "letmeinnow").
@@ -99,8 +101,8 @@ def is_common_password(password: str) -> bool:
     letters = "".join(ch for ch in core.translate(_LEET) if ch.isalpha())
     if len(letters) <= 3:
         return True  # digits and symbols with at most three letters: a PIN, a date, a phone number
-    if letters in _COMMON_BASES or _two_bases(letters):
-        return True
+    if letters in _COMMON_BASES or _two_bases(letters) or _is_keyboard_walk(core):
+        return True  # ..., or a walk padded with digits ("qazwsxedc1")
     return any(base in letters and len(letters) - len(base) <= 3 for base in _STRONG_BASES)
 
 

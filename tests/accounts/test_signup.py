@@ -118,6 +118,21 @@ def test_password_rules(client: FlaskClient) -> None:
         assert message in text_of(response.get_data(as_text=True)), (password, message)
 
 
+WELL_KNOWN = ["1234567890", "qwertyuiop", "password123", "iloveyou123", "1q2w3e4r5t", "P@ssw0rd123", "Password1!",
+              "aaaaaaaaaa", "abcdefghij", "1qaz2wsx3edc", "abc123abc123", "Summer2023!", "hunter2hunter2",
+              "trustno1234", "qazwsxedc1", "letmeinplease", "manchester", "elizabeth1", "michelle12",
+              "joshua1234", "Welcome@123", "recovery123", "haven12345"]
+PASSPHRASES = ["calm harbor lantern 42", "slow tide over stones", "violet-otter-kettle", "Mx7!qL9#pz",
+               "third time lucky ok", "silver birch morning"]
+
+
+def test_well_known_passwords_are_refused_and_passphrases_are_not() -> None:
+    from forum.accounts.passwords import is_common_password
+
+    assert [p for p in WELL_KNOWN if not is_common_password(p)] == []
+    assert [p for p in PASSPHRASES if is_common_password(p)] == []
+
+
 def test_path_must_be_one_of_the_two(client: FlaskClient) -> None:
     for path in (None, "moderator", "both"):
         response = signup(client, path=path)
