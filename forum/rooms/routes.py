@@ -34,8 +34,10 @@ def _members_only() -> None:
 
 
 def _post_limit():  # type: ignore[no-untyped-def]
+    """POST_RATE_LIMIT per member, by row id: the auth token (get_id) is a secret that has no
+    business in the limiter's store, and it changes with the password, restarting the count."""
     return limiter.limit(lambda: current_app.config["POST_RATE_LIMIT"], methods=["POST"],
-                         key_func=lambda: f"member:{current_user.get_id()}")
+                         key_func=lambda: f"member:{current_user.id}")
 
 
 def _new_key() -> str:

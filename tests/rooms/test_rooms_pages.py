@@ -135,6 +135,23 @@ def test_title_is_1_to_150_characters_and_message_is_required(app: Flask, partne
     assert single.status_code == 302
 
 
+def test_posting_is_rate_limited_per_member_and_a_new_password_does_not_reset_it(
+        app: Flask, partner: Account, partner_client: FlaskClient, other_partner_client: FlaskClient) -> None:
+    app.config["POST_RATE_LIMIT"] = "2 per minute"
+    url = f"/rooms/{PARTNER_ROOM}/threads"
+    for n in range(2):
+        assert partner_client.post(url, data={"title": f"Thread {n}", "body": "Text."}).status_code == 302
+    changed = partner_client.post("/account/password", data={"current_password": partner.password,
+                                                            "new_password": "a brand new lighthouse"})
+    assert changed.status_code == 200
+    limited = partner_client.post(url, data={"title": "One too many", "body": "Text."})
+    assert limited.status_code == 429
+    # Another member (from the same address) posts as usual.
+    assert other_partner_client.post(url, data={"title": "Mine", "body": "Text."}).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Thread)) == 3
+
+
 def test_visitors_are_sent_to_log_in(client: FlaskClient) -> None:
     response = client.get("/rooms")
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
