@@ -85,3 +85,75 @@ def test_crisis_language_shows_help_lines_to_the_author(app: Flask, partner_clie
     assert response.status_code == 200
     assert 'class="crisis-box"' in html and "Samaritans: call 116 123" in html
     assert "<p>crisis</p>" not in html  # the flash category is not shown as a message
+
+
+def _page_templates() -> set[str]:
+    """Every template that is a whole page (extends base.html)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "forum" / "templates"
+    return {str(p.relative_to(root)) for p in root.rglob("*.html") if '{% extends "base.html" %}' in p.read_text()}
+
+
+def test_every_page_template_is_neutral_and_has_the_quick_exit(app: Flask, partner: Account,
+                                                               partner_client: FlaskClient,
+                                                               moderator: Account, moderator_client: FlaskClient,
+                                                               client: FlaskClient) -> None:
+    """Renders every page template there is (the test fails when a new one is not visited here)."""
+    import pyotp
+    from flask import template_rendered
+
+    from forum.accounts.models import Member
+    from forum.db import db, utcnow
+    from tests.conftest import login, register
+
+    made = start_thread(app, partner, SECRET_TITLE, "I can't stop shaking.")
+    reply_id = add_reply(app, partner, made.post_id, "Still here.")
+    admin_client = login(app.test_client(), register(app, "Wise Willow 41", "partner", role="admin"))
+    enrolled = register(app, "Bright Fern 51", "partner", role="moderator")
+    with app.app_context():
+        member = db.session.get_one(Member, enrolled.id)
+        member.totp_secret, member.totp_confirmed_at = pyotp.random_base32(), utcnow()
+        db.session.commit()
+    enrolled_client = login(app.test_client(), enrolled)
+    leaving = register(app, "Brief Stay 61", "partner")
+    leaving_client = login(app.test_client(), leaving)
+
+    visits: list[tuple[FlaskClient, str, str, dict[str, str] | None]] = [
+        (client, "GET", p, None) for p in ("/", "/login", "/signup", "/recover", "/guidelines", "/safe-browsing",
+                                           "/crisis", "/no-such-page")]
+    visits += [(client, "POST", "/signup", {"pseudonym": "Fresh Dawn 71", "password": "a calm new password 7",
+                                            "path": "partner", "guidelines": "yes"})]
+    visits += [(partner_client, "GET", p, None) for p in (
+        "/rooms", "/rooms/just-found-out", "/rooms/just-found-out/new", "/rooms/just-found-out/chat",
+        f"/threads/{made.thread_id}", f"/posts/{reply_id}", f"/posts/{reply_id}/reply", f"/posts/{reply_id}/edit",
+        f"/posts/{reply_id}/delete", "/account", "/account/export", "/account/delete", "/account/pseudonym",
+        "/notices", f"/flags/new?item_type=post&item_id={made.post_id}", "/rooms/early-days")]
+    visits += [(moderator_client, "GET", p, None) for p in (
+        "/moderation", "/moderation/log", "/moderation/words", "/account/two-factor", f"/posts/{made.post_id}/warning",
+        "/rooms/early-days")]
+    visits += [(admin_client, "GET", "/moderation/moderators", None),
+               (enrolled_client, "GET", "/account/two-factor/verify", None),
+               (leaving_client, "POST", "/account/delete", {"password": leaving.password, "posts": "keep"})]
+
+    rendered: set[str] = set()
+
+    def record(_sender: object, template: object, **_extra: object) -> None:
+        rendered.add(str(getattr(template, "name", "")))
+
+    template_rendered.connect(record, app)
+    try:
+        for who, method, path, data in visits:
+            response = who.get(path) if method == "GET" else who.post(path, data=data)
+            html = response.get_data(as_text=True)
+            assert response.status_code in (200, 404), (path, response.status_code)
+            head = html.split("</head>")[0]
+            assert _titles(html) == ["Haven"], (path, _titles(html))
+            assert SECRET_TITLE not in head, path
+            assert 'rel="icon" href="/static/favicon.svg"' in head, path
+            assert '<script src="/static/js/quick-exit.js"></script>' in head, path
+            assert '<a id="quick-exit" class="quick-exit"' in html and '<a href="/crisis">Crisis resources</a>' in html, path
+    finally:
+        template_rendered.disconnect(record, app)
+    missing = _page_templates() - rendered
+    assert not missing, f"page templates not visited by this test: {sorted(missing)}"
