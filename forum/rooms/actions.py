@@ -384,6 +384,10 @@ def set_post_visibility(session: Session, post: Post, status: str) -> str:
         created, current = as_utc(post.created_at), as_utc(thread.last_activity_at)
         if created is not None and (current is None or created > current):
             thread.last_activity_at = created
+        room_last = as_utc(thread.room.last_activity_at)
+        if (post.parent_id is not None and thread.status == Visibility.PUBLISHED and created is not None
+                and (room_last is None or created > room_last)):
+            thread.room.last_activity_at = created  # the room index shows it as the thread list does
         if post.author is not None and old == Visibility.HELD:
             post.author.published_posts += 1
     elif was_public and not now_public:

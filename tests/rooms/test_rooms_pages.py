@@ -41,6 +41,34 @@ def test_index_shows_thread_count_and_last_activity(app: Flask, partner: Account
     assert "0 threads" in untouched
 
 
+def test_an_approved_reply_counts_as_the_rooms_last_activity(app: Flask, partner: Account) -> None:
+    """A reply held for review and then approved moves its room's "last activity" as its thread's."""
+    from forum.accounts.models import Member
+    from forum.rooms.actions import set_post_visibility
+    from forum.rooms.models import Post
+    from tests.conftest import register
+
+    made = start_thread(app, partner, PARTNER_ROOM, "Waiting for an answer", "Anyone?")
+    newcomer = register(app, "First Steps 8", "partner")
+    with app.app_context():
+        member = db.session.get(Member, newcomer.id)
+        assert member is not None
+        member.published_posts = 0  # a new member's first replies wait for a moderator
+        db.session.commit()
+    held = add_reply(app, newcomer, made.post_id, "Me, a little late.")
+    with app.app_context():
+        post = db.session.get(Post, held)
+        assert post is not None and post.status == "held"
+        set_post_visibility(db.session, post, "published")
+        db.session.commit()
+        room = db.session.scalar(select(Room).where(Room.slug == PARTNER_ROOM))
+        thread = db.session.get(Thread, made.thread_id)
+        assert room is not None and thread is not None
+        from forum.db import as_utc
+
+        assert as_utc(room.last_activity_at) == as_utc(thread.last_activity_at) == as_utc(post.created_at)
+
+
 def test_index_is_one_query_however_many_rooms_have_threads(app: Flask, partner: Account,
                                                             partner_client: FlaskClient) -> None:
     from tests.rooms.conftest import count_queries
