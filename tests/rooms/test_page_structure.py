@@ -74,3 +74,21 @@ def test_each_post_is_an_article_named_by_its_author(partner_client: FlaskClient
     reply_links = doc.find_all("a", "reply-link")
     assert reply_links and all(link.attrs["href"].endswith("/reply") for link in reply_links)
     assert all("Reply to " in link.text() for link in reply_links)  # the hidden part names whom it answers
+
+
+def test_every_writing_form_names_its_fields_title_and_message(partner_client: FlaskClient,
+                                                               partner_thread: Made) -> None:
+    """The labels a screen reader speaks: "Title" for a new thread, "Message" wherever text is written."""
+    from tests.accounts.pages import form_posting_to
+
+    post = partner_thread.post_id
+    forms = {f"/rooms/{PARTNER_ROOM}/new": f"/rooms/{PARTNER_ROOM}/threads",
+             f"/threads/{partner_thread.thread_id}": f"/threads/{partner_thread.thread_id}/replies",
+             f"/posts/{post}/reply": f"/posts/{post}/replies", f"/posts/{post}/edit": f"/posts/{post}/edit"}
+    for page, action in forms.items():
+        form = form_posting_to(partner_client.get(page).get_data(as_text=True), action)
+        assert form.control("body").label == "Message", page
+        assert form.control("body").tag == "textarea", page
+    new = form_posting_to(partner_client.get(f"/rooms/{PARTNER_ROOM}/new").get_data(as_text=True),
+                          f"/rooms/{PARTNER_ROOM}/threads")
+    assert new.control("title").label == "Title"
