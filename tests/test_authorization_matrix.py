@@ -331,7 +331,7 @@ def event_payload(event: str, w: World) -> dict[str, Any]:
     return {"join": {"room_id": w.room_id}, "leave": {"room_id": w.room_id},
             "send": {"room_id": w.room_id, "body": "Hello from the matrix."},
             "history": {"room_id": w.room_id, "before_id": 2**31 - 1},
-            "since": {"room_id": w.room_id, "after_id": 1},
+            "since": {"room_id": w.room_id, "after_seq": 1},
             "watch_thread": {"thread_id": w.thread_id}}[event]
 
 

@@ -6,10 +6,12 @@ screening says so, and queues the broadcast (sent after the caller commits).
 ``set_message_visibility`` is what moderation calls to remove, hide or restore.
 Functions take the caller's session and never commit.
 
-Events, always to ``room:<id>`` (the socket room of the chat's room):
-``chat`` {type: "chat", op: "add", room_id, id, message} when a published message
-appears (sent, approved or restored) and {type: "chat", op: "remove", room_id, id}
-when one leaves (removed, hidden, held). Sockets of members who muted the author are
+Events, always to ``room:<id>`` (the socket room of the chat's room), each carrying
+the room's change number ``seq`` (see forum.chat.models): ``chat`` {type: "chat",
+op: "add", room_id, id, seq, message} when a published message appears (sent,
+approved or restored), {op: "update", ..., message} when its text changes (a
+moderator's redaction), and {op: "remove", room_id, id, seq} when one leaves
+(removed, hidden, held). A client that sees a number skip asks ``since`` for the rest. Sockets of members who muted the author are
 skipped by the add; each such member gets it on ``member:<id>`` with the line hidden.
 """
 
@@ -22,12 +24,14 @@ from flask import current_app
 from limits import parse
 from limits.storage import Storage, storage_from_string
 from limits.strategies import SlidingWindowCounterRateLimiter
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import Member
-from forum.chat.models import ChatMessage
+from forum.chat.models import ChatCursor, ChatMessage
 from forum.chat.queries import message_payload
 from forum.errors import ActionError, NotFound, RateLimited
 from forum.events import notify
@@ -144,6 +148,23 @@ def find_sent_message(session: Session, member: Member, client_id: str | None) -
 
 # Writes ------------------------------------------------------------------------------------
 
+def take_seq(session: Session, room_id: int) -> int:
+    """The next change number of ``room_id``'s chat.
+
+    Taken by an UPDATE of the room's counter row, whose lock is held until the
+    caller's transaction ends: numbers are gap-free and follow commit order, so a
+    number a client has seen means every smaller one is already readable.
+    """
+    bump = (update(ChatCursor).where(ChatCursor.room_id == room_id).values(seq=ChatCursor.seq + 1)
+            .returning(ChatCursor.seq).execution_options(synchronize_session=False))
+    seq = session.execute(bump).scalar()
+    if seq is None:  # the room's first change: make its counter (another writer may race us to it)
+        insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.execute(insert(ChatCursor).values(room_id=room_id, seq=0).on_conflict_do_nothing())
+        seq = session.execute(bump).scalar_one()
+    return int(seq)
+
+
 def do_send_message(session: Session, member: Member, room: Room, body: object, client_id: object = None,
                     *, confirmed: bool = False) -> Sent:
     """Store ``member``'s chat line in ``room`` (already access-checked) and queue its broadcast.
@@ -169,6 +190,8 @@ def do_send_message(session: Session, member: Member, room: Room, body: object, 
     message = ChatMessage(room_id=room.id, author_id=member.id, body=verdict.text,
                           body_html=render_chat(verdict.text), status=status, client_id=key)
     message.author = member
+    if status == Visibility.PUBLISHED:
+        message.seq = take_seq(session, room.id)
     session.add(message)
     try:
         session.flush()
@@ -195,16 +218,28 @@ def set_message_visibility(session: Session, message: ChatMessage, status: str) 
         return old
     message.status = status
     if old == Visibility.PUBLISHED:
-        notify(session, "chat", {"type": "chat", "op": "remove", "room_id": message.room_id, "id": message.id},
-               to=room_channel(message.room_id))
+        message.seq = take_seq(session, message.room_id)
+        notify(session, "chat", {"type": "chat", "op": "remove", "room_id": message.room_id, "id": message.id,
+                                 "seq": message.seq}, to=room_channel(message.room_id))
     elif status == Visibility.PUBLISHED:
+        message.seq = take_seq(session, message.room_id)
         notify_message_added(session, message)
     return old
 
 
-def notify_message_added(session: Session, message: ChatMessage) -> None:
+def do_change_message_text(session: Session, message: ChatMessage, text: str) -> None:
+    """Replace ``message``'s text (a moderator's redaction, already screened); open chats show the new text."""
+    message.body = text
+    message.body_html = render_chat(text)
+    if message.status == Visibility.PUBLISHED:
+        message.seq = take_seq(session, message.room_id)
+        notify_message_added(session, message, op="update")
+
+
+def notify_message_added(session: Session, message: ChatMessage, op: str = "add") -> None:
     """Members who muted the author get the line as a placeholder instead (forum.safety.muting)."""
     from forum.safety.muting import notify_chat_line
 
-    notify_chat_line(session, message, {"type": "chat", "op": "add", "room_id": message.room_id, "id": message.id,
-                                        "message": message_payload(message)}, to=room_channel(message.room_id))
+    notify_chat_line(session, message, {"type": "chat", "op": op, "room_id": message.room_id, "id": message.id,
+                                        "seq": message.seq, "message": message_payload(message)},
+                     to=room_channel(message.room_id))

@@ -10,15 +10,21 @@ answers a forbidden room exactly like a missing one.
 Events (client -> server, each acknowledged with ``{"ok": true, ...}`` or
 ``{"ok": false, "error": <text for the member>, "code": <code>}``):
 
-- ``join`` {room_id, after_id?}: enter a room's chat (one at a time per socket);
-  answers the last CHAT_HISTORY messages, or with ``after_id`` every message after
-  it (reconnect catch-up, paged with ``has_more``), and the presence count.
+- ``join`` {room_id, after_seq?}: enter a room's chat (one at a time per socket);
+  answers ``seq``, the room's latest change number, with the last CHAT_HISTORY
+  messages, or with ``after_seq`` the ``changes`` since that number (reconnect
+  catch-up, paged with ``has_more``), and the presence count.
 - ``leave`` {room_id}: leave the chat (the socket stays connected).
 - ``send`` {room_id, body, client_id?, confirmed?}: ``forum.chat.actions.do_send_message``.
-- ``history`` {room_id, before_id}: older messages. ``since`` {room_id, after_id}: newer ones.
+- ``history`` {room_id, before_id}: older messages.
+- ``since`` {room_id, after_seq}: the ``changes`` after a change number, as ``chat``
+  events (add with the message as it is now, or remove), in order, paged with
+  ``has_more``. Clients ask when a live event's ``seq`` skips a number, after a
+  reconnect, and now and then, so a broadcast lost on the way (a message-queue
+  restart) still arrives.
 - ``watch_thread`` {thread_id}: live ``post`` events of a thread page.
 
-Server -> client: ``chat`` (add/remove, to ``room:<id>``), ``presence`` (to
+Server -> client: ``chat`` (add/update/remove with ``seq``, to ``room:<id>``), ``presence`` (to
 ``room:<id>``), ``post`` (to ``thread:<id>``), ``queue`` (to ``moderators``).
 On connect every socket joins ``member:<id>``; moderators also join ``moderators``.
 """
@@ -88,6 +94,15 @@ def _id_field(data: dict[str, Any], key: str, *, required: bool = True) -> int |
     return int(value)  # type: ignore[arg-type]
 
 
+def _seq_field(data: dict[str, Any], key: str, *, required: bool = True) -> int | None:
+    value = data.get(key)
+    if value is None and not required:
+        return None
+    if not (isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= actions.MAX_ID):
+        raise ActionError("That request didn't make sense to us. Please reload the page.", code="invalid")
+    return value
+
+
 def _room(member: Member, data: dict[str, Any]) -> Room:
     """The room named by ``room_id``, if ``member`` may see it; not_found otherwise (same answer)."""
     room_id = data.get("room_id")
@@ -99,6 +114,15 @@ def _page(page: queries.MessagePage, member: Member) -> dict[str, Any]:
     from forum.safety.muting import chat_payloads
 
     return {"messages": chat_payloads(db.session, member, page.messages), "has_more": page.has_more}
+
+
+def _changes(page: queries.ChangePage, member: Member) -> dict[str, Any]:
+    """Catch-up changes as ``member`` receives them, as ``chat`` events in change order."""
+    from forum.safety.muting import chat_payloads
+
+    payloads = chat_payloads(db.session, member, page.messages)
+    return {"changes": [queries.change_event(member, m, p) for m, p in zip(page.messages, payloads, strict=True)],
+            "has_more": page.has_more}
 
 
 def member_event(handler: Callable[[Any, Member, dict[str, Any]], dict[str, Any]]) -> Callable[..., dict[str, Any]]:
@@ -140,6 +164,19 @@ def _extra(exc: ActionError) -> dict[str, Any]:
 class ChatNamespace(Namespace):
     """The default namespace: chat rooms, thread pages, personal and moderator channels."""
 
+    def trigger_event(self, event: str, *args: Any) -> Any:
+        """Run ``event``'s handler; ``connect`` and ``disconnect`` only when the server sends them.
+
+        A client may emit events named "connect" or "disconnect", which python-socketio
+        hands to the same handlers. A forged "disconnect" would drop the socket's
+        live_socket row while it stays open, so a log-out or a ban could no longer close
+        it. Such events arrive while the socket is fully connected (the real ones never
+        do) and are answered as malformed.
+        """
+        if event in ("connect", "disconnect") and args and self.server.manager.is_connected(args[0], self.namespace):
+            return dict(MALFORMED)
+        return super().trigger_event(event, *args)
+
     def on_connect(self, auth: Any = None) -> bool:
         member = _member()
         if member is None:
@@ -166,20 +203,22 @@ class ChatNamespace(Namespace):
     @member_event
     def on_join(self, member: Member, data: dict[str, Any]) -> dict[str, Any]:
         room = _room(member, data)
-        after_id = _id_field(data, "after_id", required=False)
+        after_seq = _seq_field(data, "after_seq", required=False)
         sid = _sid()
         previous = presence.do_enter_room(db.session, sid, member, room)
         if previous is not None:
             leave_room(actions.room_channel(previous))
-        # Join before reading, so a message committed meanwhile is either read here or
-        # broadcast to this socket (the client drops the duplicate by id): never missed.
+        # Join before reading, so a change committed meanwhile is either read here or
+        # broadcast to this socket (the client applies each change once, by number).
         join_room(actions.room_channel(room.id))
-        if after_id is not None:
-            page = queries.messages_after(db.session, member, room, after_id)
+        seq = queries.current_seq(db.session, room)
+        if after_seq is not None:
+            body = _changes(queries.changes_after(db.session, member, room, after_seq), member)
         else:
-            page = queries.recent_messages(db.session, member, room, current_app.config["CHAT_HISTORY"])
-        return {"ok": True, "room_id": room.id, "catch_up": after_id is not None,
-                "present": presence.present_count(db.session, room.id), **_page(page, member)}
+            body = _page(queries.recent_messages(db.session, member, room, current_app.config["CHAT_HISTORY"]),
+                         member)
+        return {"ok": True, "room_id": room.id, "seq": seq, "catch_up": after_seq is not None,
+                "present": presence.present_count(db.session, room.id), **body}
 
     @member_event
     def on_leave(self, member: Member, data: dict[str, Any]) -> dict[str, Any]:
@@ -219,9 +258,10 @@ class ChatNamespace(Namespace):
     @member_event
     def on_since(self, member: Member, data: dict[str, Any]) -> dict[str, Any]:
         room = _room(member, data)
-        after_id = _id_field(data, "after_id") or 0
-        page = queries.messages_after(db.session, member, room, after_id)
-        return {"ok": True, "room_id": room.id, **_page(page, member)}
+        after_seq = _seq_field(data, "after_seq") or 0
+        seq = queries.current_seq(db.session, room)
+        return {"ok": True, "room_id": room.id, "seq": seq,
+                **_changes(queries.changes_after(db.session, member, room, after_seq), member)}
 
     @member_event
     def on_watch_thread(self, member: Member, data: dict[str, Any]) -> dict[str, Any]:

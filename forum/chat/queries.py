@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import Member
-from forum.chat.models import ChatMessage
+from forum.chat.models import ChatCursor, ChatMessage
 from forum.db import as_utc
 from forum.rooms.models import Room, Visibility
 
@@ -39,6 +39,7 @@ def message_payload(message: ChatMessage) -> dict[str, Any]:
         "html": message.body_html,
         "created_at": created.isoformat() if created else None,
         "status": message.status,
+        "seq": message.seq,
     }
 
 
@@ -59,11 +60,39 @@ def recent_messages(session: Session, viewer: Member, room: Room, limit: int,
     return MessagePage(list(reversed(rows[:limit])), has_more)
 
 
-def messages_after(session: Session, viewer: Member, room: Room, after_id: int,
-                   limit: int = CATCH_UP_PAGE) -> MessagePage:
-    """Messages newer than ``after_id``, oldest first (reconnect catch-up); has_more if more remain."""
+def current_seq(session: Session, room: Room) -> int:
+    """The number of the room's latest visible chat change: every change up to it is readable now.
+
+    Read before the messages it goes with, so that a client starting from it misses
+    nothing: whatever commits later comes live, or through ``changes_after``.
+    """
+    return int(session.scalar(select(ChatCursor.seq).where(ChatCursor.room_id == room.id)) or 0)
+
+
+@dataclass
+class ChangePage:
+    messages: list[ChatMessage]  # each changed message once, in change order
+    has_more: bool
+
+
+def changes_after(session: Session, viewer: Member, room: Room, after_seq: int,
+                  limit: int = CATCH_UP_PAGE) -> ChangePage:
+    """Every message of the room whose latest visible change is numbered after ``after_seq``, in order.
+
+    What a client that applied every change up to ``after_seq`` is missing: lines
+    still shown come as they are now, lines since removed come to be taken away
+    (``change_event`` builds the event of each). has_more if more remain.
+    """
     stmt = (select(ChatMessage)
-            .where(ChatMessage.room_id == room.id, ChatMessage.id > after_id, visible_to(viewer))
-            .order_by(ChatMessage.id).limit(limit + 1))
+            .where(ChatMessage.room_id == room.id, ChatMessage.seq > after_seq)
+            .order_by(ChatMessage.seq).limit(limit + 1))
     rows = list(session.scalars(stmt))
-    return MessagePage(rows[:limit], len(rows) > limit)
+    return ChangePage(rows[:limit], len(rows) > limit)
+
+
+def change_event(viewer: Member, message: ChatMessage, payload: dict[str, Any]) -> dict[str, Any]:
+    """The ``chat`` event that brings a client up to date on ``message`` (``payload``: as ``viewer`` sees it)."""
+    base = {"type": "chat", "room_id": message.room_id, "id": message.id, "seq": message.seq}
+    if message.status == Visibility.PUBLISHED or (message.status == Visibility.HELD and message.author_id == viewer.id):
+        return {**base, "op": "add", "message": payload}
+    return {**base, "op": "remove"}

@@ -26,8 +26,9 @@ def _members_only() -> None:
 
 
 def _render(room, error: str | None = None, body: str = "", confirm: bool = False, status: int = 200):  # type: ignore[no-untyped-def]
+    seq = queries.current_seq(db.session, room)  # before the lines, so chat.js's catch-up misses nothing
     page = queries.recent_messages(db.session, current_user, room, current_app.config["CHAT_HISTORY"])
-    return render_template("chat/page.html", room=room, messages=page.messages, has_more=page.has_more,
+    return render_template("chat/page.html", room=room, messages=page.messages, has_more=page.has_more, chat_seq=seq,
                            present=presence.present_count(db.session, room.id), error=error, body=body,
                            confirm=confirm), status
 

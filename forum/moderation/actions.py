@@ -57,7 +57,7 @@ from forum.moderation.screening import (
 from forum.rooms.models import Post, Room, Thread, Visibility
 from forum.sessions import end_member_sessions
 from forum.text.clean import clean_text
-from forum.text.render import render_chat, render_post
+from forum.text.render import render_post
 
 MODERATORS_ROOM = "moderators"
 MAX_ID = 2**31 - 1
@@ -479,13 +479,9 @@ def do_redact(session: Session, moderator: Member, item: ReviewItem, *, text: ob
             notify(session, "post", {"type": "post", "op": "update", "thread_id": obj.thread_id, "id": obj.id},
                    to=f"thread:{obj.thread_id}")
     else:
-        obj.body = verdict.text
-        obj.body_html = render_chat(verdict.text)
-        if obj.status == Visibility.PUBLISHED:
-            from forum.chat.queries import message_payload
+        from forum.chat.actions import do_change_message_text
 
-            notify(session, "chat", {"type": "chat", "op": "update", "room_id": obj.room_id, "id": obj.id,
-                                     "message": message_payload(obj)}, to=chat_channel(obj.room_id))
+        do_change_message_text(session, obj, verdict.text)
     if target.status != Visibility.PUBLISHED:
         _set_status(session, target, Visibility.PUBLISHED)
     notices.send_notice(session, target.author_id, "redacted", notices.REDACTED, target.link(session))

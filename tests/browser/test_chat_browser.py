@@ -79,3 +79,60 @@ def test_two_partners_chat_live_and_the_other_path_cannot_join(browser: Any, liv
     assert "can you hear me" not in b.locator("#chat-log").inner_text()
     for page in (a, b, c):
         page.context.close()
+
+
+def _send_in_process(app: Flask, account: Account, room: int, body: str) -> int:
+    from forum.accounts.models import Member
+    from forum.chat.actions import do_send_message
+    from forum.db import db
+    from forum.rooms.models import Room
+
+    with app.test_request_context():
+        sent = do_send_message(db.session, db.session.get_one(Member, account.id), db.session.get_one(Room, room),
+                               body)
+        db.session.commit()
+        return sent.message.id
+
+
+def test_a_lost_broadcast_still_arrives_and_changes_apply_live(browser: Any, live_app: Flask,
+                                                               live_server: str) -> None:
+    """A line whose broadcast never reached the page (a message-queue restart, say) shows up once the
+    next change number reveals the gap; a moderator's removal and redaction reach the open chat."""
+    from forum import events
+    from forum.chat.actions import do_change_message_text, set_message_visibility
+    from forum.chat.models import ChatMessage
+    from forum.db import db
+
+    alice = register(live_app, "Quiet Harbor 11", "partner")
+    bob = register(live_app, "Gentle Cedar 12", "partner")
+    room = room_id(live_app, PARTNER_ROOM)
+    b = _log_in(browser, live_server, bob)
+    b.goto(f"{live_server}/rooms/{PARTNER_ROOM}")
+    b.locator("#chat-count").filter(has_text="1").wait_for()
+    log = b.locator("#chat-log")
+
+    deliver = events._deliver
+    events.bind(lambda ev: None)  # this line's broadcast is lost on the way
+    try:
+        lost = _send_in_process(live_app, alice, room, "A line whose broadcast was lost")
+    finally:
+        events.bind(deliver)
+    b.wait_for_timeout(300)
+    assert "broadcast was lost" not in log.inner_text()
+    _send_in_process(live_app, alice, room, "The next line, broadcast as usual")
+    log.locator("li").filter(has_text="The next line").wait_for()
+    log.locator("li").filter(has_text="A line whose broadcast was lost").wait_for()  # fetched for the gap
+    texts = [t.strip() for t in log.locator("li .chat-body").all_inner_texts()]
+    assert texts == ["A line whose broadcast was lost", "The next line, broadcast as usual"]
+
+    with live_app.test_request_context():
+        message = db.session.get_one(ChatMessage, lost)
+        do_change_message_text(db.session, message, "A line with a detail [removed by a moderator]")
+        db.session.commit()
+    log.locator("li").filter(has_text="[removed by a moderator]").wait_for()
+    with live_app.test_request_context():
+        set_message_visibility(db.session, db.session.get_one(ChatMessage, lost), "removed")
+        db.session.commit()
+    log.locator("li").filter(has_text="[removed by a moderator]").wait_for(state="detached")
+    assert log.locator("li").count() == 1
+    b.context.close()

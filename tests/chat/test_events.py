@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from forum.accounts.models import Member
 from forum.chat import actions
 from forum.chat.models import ChatMessage, LiveSocket
 from forum.db import db, utcnow
@@ -58,8 +59,7 @@ def test_other_audience_looks_exactly_like_a_missing_room(recovery_client: Flask
     # Sending, history and catch-up refuse the same way, and nothing reaches the room.
     assert _send(sock, partner_room, "hello") == missing
     assert sock.emit("history", {"room_id": partner_room, "before_id": 10}, callback=True) == missing
-    assert sock.emit("since", {"room_id": partner_room, "after_id": 0}, callback=True)["code"] in ("not_found",
-                                                                                                  "invalid")
+    assert sock.emit("since", {"room_id": partner_room, "after_seq": 0}, callback=True) == missing
 
 
 def test_moderator_may_join_any_room_and_hears_the_queue(moderator_client: FlaskClient, connect: Any,
@@ -328,17 +328,71 @@ def test_reconnect_catch_up_returns_everything_missed_in_order(app: Flask, partn
                                                                connect: Any, partner_room: int) -> None:
     before = _fill(app, partner, partner_room, 3)
     sock = connect(other_partner_client)
-    _join(sock, partner_room)
+    first = _join(sock, partner_room)
+    assert [m["id"] for m in first["messages"]] == before and first["seq"] == 3
     sock.disconnect()
     missed = _fill(app, partner, partner_room, 260)  # more than one catch-up page
     sock = connect(other_partner_client)
-    ack = _join(sock, partner_room, after_id=before[-1])
-    assert ack["catch_up"] is True
-    got = [m["id"] for m in ack["messages"]]
+    ack = _join(sock, partner_room, after_seq=first["seq"])
+    assert ack["catch_up"] is True and ack["seq"] == 263
+    changes = list(ack["changes"])
     while ack["has_more"]:
-        ack = sock.emit("since", {"room_id": partner_room, "after_id": got[-1]}, callback=True)
-        got += [m["id"] for m in ack["messages"]]
-    assert got == missed
+        ack = sock.emit("since", {"room_id": partner_room, "after_seq": changes[-1]["seq"]}, callback=True)
+        changes += ack["changes"]
+    assert [c["id"] for c in changes] == missed
+    assert [c["seq"] for c in changes] == list(range(4, 264))  # gap-free, in order
+    assert {c["op"] for c in changes} == {"add"} and changes[0]["message"]["html"] == "line 0"
+
+
+def test_catch_up_brings_removals_and_redactions_made_while_away(
+        app: Flask, partner: Account, other_partner_client: FlaskClient, moderator: Account, connect: Any,
+        partner_room: int, sent_events: list[SentEvent]) -> None:
+    """A line removed or changed while a member was away comes back as that change, numbered in turn."""
+    from forum.moderation.actions import do_redact, queue_for_review
+
+    kept, removed, redacted = _fill(app, partner, partner_room, 3)
+    sock = connect(other_partner_client)
+    cursor = _join(sock, partner_room)["seq"]
+    sock.disconnect()
+    sent_events.clear()
+    with app.test_request_context():
+        actions.set_message_visibility(db.session, db.session.get_one(ChatMessage, removed), "removed")
+        mod = db.session.get_one(Member, moderator.id)
+        item = queue_for_review(db.session, item_type="chat", item_id=redacted, author_id=partner.id,
+                                room_id=partner_room, labels=["identifying"], priority=1)
+        do_redact(db.session, mod, item, text="my name is [removed]")
+        db.session.commit()
+    live = [e.payload for e in sent_events if e.name == "chat"]
+    assert [(e["op"], e["id"], e["seq"]) for e in live] == [("remove", removed, cursor + 1),
+                                                            ("update", redacted, cursor + 2)]
+    sock = connect(other_partner_client)
+    ack = _join(sock, partner_room, after_seq=cursor)
+    assert [(c["op"], c["id"], c["seq"]) for c in ack["changes"]] == [("remove", removed, cursor + 1),
+                                                                       ("add", redacted, cursor + 2)]
+    assert "message" not in ack["changes"][0]  # nothing of a removed line's text
+    assert ack["changes"][1]["message"]["html"] == "my name is [removed]"
+    assert kept not in [c["id"] for c in ack["changes"]]
+    # Asking again from the latest number: nothing more.
+    again = sock.emit("since", {"room_id": partner_room, "after_seq": ack["seq"]}, callback=True)
+    assert again["ok"] is True and again["changes"] == [] and again["has_more"] is False
+
+
+def test_held_lines_take_no_change_number(app: Flask, partner: Account, partner_client: FlaskClient,
+                                          other_partner_client: FlaskClient, connect: Any,
+                                          partner_room: int) -> None:
+    """A line waiting for review is no change anyone else can see: the numbers skip nothing for them."""
+    _watch(app, "zebracorn", "hold")
+    author, reader = connect(partner_client), connect(other_partner_client)
+    start = _join(author, partner_room)["seq"]
+    _join(reader, partner_room)
+    held = _send(author, partner_room, "a zebracorn line", client_id="held-line-01")
+    assert held["code"] == "held" and held["message"]["seq"] == 0
+    shown = _send(author, partner_room, "an ordinary line", client_id="shown-line-1")
+    assert shown["ok"] is True and shown["message"]["seq"] == start + 1
+    live = [p["args"][0] for p in reader.get_received() if p["name"] == "chat"]
+    assert [(e["op"], e["seq"]) for e in live] == [("add", start + 1)]
+    since = reader.emit("since", {"room_id": partner_room, "after_seq": start}, callback=True)
+    assert [c["id"] for c in since["changes"]] == [shown["id"]]
 
 
 # Moderation and presence --------------------------------------------------------------------
@@ -360,7 +414,8 @@ def test_moderator_removal_disappears_from_every_open_chat(app: Flask, partner: 
         assert actions.set_message_visibility(db.session, message, "removed") == "published"
         db.session.commit()
     for s in (alice, bob, mod):
-        assert received(s, "chat") == [{"type": "chat", "op": "remove", "room_id": partner_room, "id": sent["id"]}]
+        assert received(s, "chat") == [{"type": "chat", "op": "remove", "room_id": partner_room, "id": sent["id"],
+                                        "seq": sent["message"]["seq"] + 1}]
     assert _join(bob, partner_room)["messages"] == []
     with app.app_context():
         message = db.session.get(ChatMessage, sent["id"])

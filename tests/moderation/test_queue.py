@@ -267,13 +267,15 @@ def test_removing_a_chat_message_disappears_from_open_chats(app: Flask, partner:
                                                             moderator_client: FlaskClient, connect) -> None:
     message_id = send_chat(app, partner, "Buy my course at a discount!")
     listener = connect(other_partner_client)
-    assert listener.emit("join", {"room_id": room_id(app)}, callback=True)["ok"] is True
+    joined = listener.emit("join", {"room_id": room_id(app)}, callback=True)
+    assert joined["ok"] is True
     flag(other_partner_client, message_id, "spam", item_type="chat")
     listener.get_received()
     item = item_for(app, message_id, "chat")
     moderator_client.post(f"/moderation/items/{item.id}/remove", data={"reason": "spam"})
     assert chat_status(app, message_id) == "removed"
-    assert received(listener, "chat") == [{"type": "chat", "op": "remove", "room_id": room_id(app), "id": message_id}]
+    assert received(listener, "chat") == [{"type": "chat", "op": "remove", "room_id": room_id(app), "id": message_id,
+                                           "seq": joined["seq"] + 1}]
     reloaded = connect(other_partner_client).emit("join", {"room_id": room_id(app)}, callback=True)
     assert reloaded["ok"] is True and all(m["id"] != message_id for m in reloaded["messages"])
     assert [n.kind for n in notices_of(app, partner.id)] == ["removed"]

@@ -14,7 +14,6 @@ from flask_socketio import SocketIOTestClient
 from sqlalchemy import func, select
 
 from forum.accounts.models import MemberMute, Notice
-from forum.chat.models import ChatMessage
 from forum.db import db
 from forum.extensions import socketio
 from forum.rooms.models import Room
@@ -60,11 +59,16 @@ def _mute(app: Flask, muter: Account, muted: Account) -> None:
 
 
 def _line(app: Flask, author: Account, room_id: int, body: str) -> int:
-    with app.app_context():
-        message = ChatMessage(room_id=room_id, author_id=author.id, body=body, body_html=body)
-        db.session.add(message)
+    """A chat line sent through the real write path (screened, numbered, stored)."""
+    from forum.accounts.models import Member
+    from forum.chat.actions import do_send_message
+    from forum.rooms.models import Room
+
+    with app.test_request_context():
+        sent = do_send_message(db.session, db.session.get_one(Member, author.id), db.session.get_one(Room, room_id),
+                               body)
         db.session.commit()
-        return message.id
+        return sent.message.id
 
 
 def test_live_line_of_a_muted_member_arrives_as_a_placeholder_for_the_muter_only(
@@ -98,17 +102,18 @@ def test_live_line_of_a_muted_member_arrives_as_a_placeholder_for_the_muter_only
 def test_socket_history_and_catch_up_hide_muted_lines_for_the_muter(
         app: Flask, partner: Account, other_partner: Account, partner_client: FlaskClient,
         other_partner_client: FlaskClient, room_id: int, sockets: list[SocketIOTestClient]) -> None:
-    mine = _line(app, partner, room_id, "my own line")
+    _line(app, partner, room_id, "my own line")
     theirs = _line(app, other_partner, room_id, "an older line")
     _line(app, partner, room_id, "my newer line")
     _mute(app, partner, other_partner)
     muter = _socket(app, partner_client, sockets, None)
     joined = muter.emit("join", {"room_id": room_id}, callback=True)
     by_body = {m["html"]: m for m in joined["messages"]}
+    mine_seq = by_body["my own line"]["seq"]
     assert by_body["an older line"]["muted"] is True and by_body["an older line"]["author"] is None
     assert by_body["my own line"]["author"] == "Quiet Harbor 11" and "muted" not in by_body["my own line"]
-    since = muter.emit("since", {"room_id": room_id, "after_id": mine}, callback=True)
-    assert [m.get("muted", False) for m in since["messages"]] == [True, False]
+    since = muter.emit("since", {"room_id": room_id, "after_seq": mine_seq}, callback=True)
+    assert [c["message"].get("muted", False) for c in since["changes"]] == [True, False]
     older = muter.emit("history", {"room_id": room_id, "before_id": theirs + 1}, callback=True)
     assert [m.get("muted", False) for m in older["messages"]] == [False, True]
 

@@ -3,7 +3,13 @@
  * Without this file (or without the Socket.IO client) the panel is a plain form that
  * posts to /rooms/<slug>/chat. With it, messages arrive live over Socket.IO, each send
  * is acknowledged by the server, and after a dropped connection the client rejoins and
- * fetches every message after the last one it saw, in order, without duplicates.
+ * fetches every change it missed, in order, without duplicates.
+ *
+ * Every change to a room's chat (a line added, redacted or removed) carries the room's
+ * next change number (seq). The client applies changes in that order: one that arrives
+ * ahead of a missing number waits briefly, then the client asks the server ("since")
+ * for everything after the last number it applied. It also asks after a reconnect and
+ * every half minute, so a broadcast lost on the way still arrives.
  * Message HTML comes from the server, escaped and linkified when it was stored.
  */
 (function () {
@@ -30,20 +36,30 @@
   var csrfMeta = document.querySelector('meta[name="csrf-token"]');
 
   var seen = {};          // message id -> true, so a message is never shown twice
-  var lastId = 0;         // the newest message id seen: reconnect catch-up starts after it
+  var shownSeq = {};      // message id -> change number of what is shown (or of its removal)
   var oldestId = null;    // the oldest shown: "Load older messages" asks before it
+  // The last change number applied, every one before it too (null until the first join
+  // answers, unless the page came with its lines and the number read before them).
+  var cursor = panel.hasAttribute("data-seq") ? parseInt(panel.getAttribute("data-seq"), 10) : null;
+  var ahead = {};         // change number -> event that came before a missing number
+  var gapTimer = null;
+  var syncing = false;
   var joined = false;
   var pending = null;     // {body, clientId}: resent with the same id, so it is stored once
   var ACK_TIMEOUT = 10000;
+  var GAP_WAIT = 1500;    // how long a change may wait for a missing number before asking
+  var RESYNC_EVERY = 30000;
 
   Array.prototype.forEach.call(log.querySelectorAll("li[data-id]"), function (li) {
-    note(parseInt(li.getAttribute("data-id"), 10));
+    var id = parseInt(li.getAttribute("data-id"), 10);
+    note(id);
+    var seq = parseInt(li.getAttribute("data-seq"), 10);
+    if (!isNaN(seq)) { shownSeq[id] = seq; }
   });
   localTimes(log);
 
   function note(id) {
     seen[id] = true;
-    if (id > lastId) { lastId = id; }
     if (oldestId === null || id < oldestId) { oldestId = id; }
   }
 
@@ -148,9 +164,16 @@
     return log.scrollHeight - log.scrollTop - log.clientHeight < 60;
   }
 
-  /* Insert in id order, whatever order messages arrive in (live, catch-up, history). */
+  /* Insert in id order, whatever order messages arrive in (live, catch-up, history);
+     a message already shown is replaced (a redaction, a line that came back). */
   function add(m, announce) {
-    if (!m || typeof m.id !== "number" || seen[m.id]) { return false; }
+    if (!m || typeof m.id !== "number") { return false; }
+    if (seen[m.id]) {
+      var old = document.getElementById("chat-msg-" + m.id);
+      if (!old) { return false; }
+      old.parentNode.replaceChild(build(m), old);
+      return true;
+    }
     var stick = nearBottom();
     var li = build(m);
     var next = null;
@@ -174,6 +197,64 @@
   function remove(id) {
     var li = document.getElementById("chat-msg-" + id);
     if (li) { li.parentNode.removeChild(li); }
+    delete seen[id];
+  }
+
+  /* Apply one change, unless what is shown of that message is already as new. */
+  function apply(ev, announce) {
+    if (!ev || typeof ev.id !== "number") { return; }
+    if (typeof ev.seq === "number") {
+      if (shownSeq[ev.id] !== undefined && shownSeq[ev.id] >= ev.seq) { return; }
+      shownSeq[ev.id] = ev.seq;
+    }
+    if (ev.op === "add" || ev.op === "update") { add(ev.message, announce && ev.op === "add" && !seen[ev.id]); }
+    if (ev.op === "remove") { remove(ev.id); }
+  }
+
+  /* Apply the changes that now follow the cursor without a gap; ask for the rest if one remains. */
+  function drain() {
+    Object.keys(ahead).forEach(function (key) {
+      var seq = parseInt(key, 10);
+      if (seq <= cursor) { apply(ahead[key], true); delete ahead[key]; }
+    });
+    while (ahead[cursor + 1]) {
+      var ev = ahead[cursor + 1];
+      delete ahead[cursor + 1];
+      cursor += 1;
+      apply(ev, true);
+    }
+    if (Object.keys(ahead).length && !gapTimer) {
+      gapTimer = window.setTimeout(function () { gapTimer = null; sync(); }, GAP_WAIT);
+    }
+  }
+
+  function receive(ev) {
+    if (typeof ev.seq !== "number") { apply(ev, true); return; }
+    if (cursor !== null && ev.seq <= cursor) { apply(ev, true); return; }
+    ahead[ev.seq] = ev;
+    if (cursor !== null) { drain(); }
+  }
+
+  /* Everything after the cursor, page by page, from the server. */
+  function applyChanges(ack) {
+    ack.changes.forEach(function (ev) {
+      apply(ev, false);
+      if (ev.seq > cursor) { cursor = ev.seq; }
+    });
+    if (!ack.has_more && typeof ack.seq === "number" && ack.seq > cursor) { cursor = ack.seq; }
+  }
+
+  function sync() {
+    if (syncing || cursor === null || !joined) { return; }
+    syncing = true;
+    if (gapTimer) { window.clearTimeout(gapTimer); gapTimer = null; }
+    emit("since", { room_id: roomId, after_seq: cursor }, function (ack) {
+      syncing = false;
+      if (!ack || !ack.ok) { return; }
+      applyChanges(ack);
+      if (ack.has_more) { sync(); return; }
+      drain();
+    });
   }
 
   function setCount(n) {
@@ -190,18 +271,9 @@
     });
   }
 
-  /* After a reconnect: fetch every message after the last one seen, page by page. */
-  function catchUp() {
-    emit("since", { room_id: roomId, after_id: lastId }, function (ack) {
-      if (!ack || !ack.ok) { return; }
-      ack.messages.forEach(function (m) { add(m, false); });
-      if (ack.has_more) { catchUp(); }
-    });
-  }
-
   function join() {
     var data = { room_id: roomId };
-    if (lastId > 0) { data.after_id = lastId; }
+    if (cursor !== null) { data.after_seq = cursor; }
     emit("join", data, function (ack) {
       if (!ack) { setStatus("The chat isn't answering. Retrying…"); return; }
       if (!ack.ok) {
@@ -214,13 +286,19 @@
       joined = true;
       setStatus("");
       setCount(ack.present);
-      var fresh = lastId === 0;
-      ack.messages.forEach(function (m) { add(m, false); });
-      if (fresh) {
+      if (ack.catch_up) {
+        applyChanges(ack);
+        if (ack.has_more) { sync(); } else { drain(); }
+      } else {
+        ack.messages.forEach(function (m) {
+          if (typeof m.seq === "number" && m.seq > 0) { shownSeq[m.id] = m.seq; }
+          add(m, false);
+        });
+        cursor = ack.seq;
         older.hidden = !ack.has_more;
         log.scrollTop = log.scrollHeight;
+        drain();
       }
-      if (ack.catch_up && ack.has_more) { catchUp(); }
       if (pending) { send(pending); }
     });
   }
@@ -247,9 +325,9 @@
   });
   socket.on("chat", function (ev) {
     if (!ev || ev.room_id !== roomId) { return; }
-    if (ev.op === "add") { add(ev.message, true); }
-    if (ev.op === "remove") { remove(ev.id); }
+    receive(ev);
   });
+  window.setInterval(sync, RESYNC_EVERY);
   socket.on("presence", function (ev) {
     if (ev && ev.room_id === roomId) { setCount(ev.count); }
   });
@@ -267,13 +345,17 @@
       }
       pending = null;
       if (ack.ok || ack.code === "held") {
-        if (ack.message) { add(ack.message, false); }
+        if (ack.message) {
+          var m = ack.message;
+          if (m.seq > 0 && !(shownSeq[m.id] >= m.seq)) { shownSeq[m.id] = m.seq; }
+          add(m, false);
+        }
         input.value = "";
         nudge.hidden = true;
         showError(ack.ok ? (ack.notice || "") : ack.error);
         if (ack.crisis) {
           showError("");
-          setStatus("If you are struggling right now, people can help day and night: see Crisis resources below.");
+          document.getElementById("chat-crisis").hidden = false;  // the help lines, in the panel
         }
         input.focus();
         return;
