@@ -11,12 +11,16 @@ Three guards:
 3. Every log record, from any logger, has anything that looks like an IPv4 or IPv6
    address masked when it is created (a record factory), before any handler,
    formatter or test capture sees it.
+4. A record's traceback is formatted at creation without the exceptions' messages
+   (their types, files and lines stay): a message can carry anything, such as a
+   database error quoting the pseudonym or the post it failed to store.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import traceback
 from typing import Any
 
 from flask import Flask
@@ -64,11 +68,32 @@ def _scrub_record(record: logging.LogRecord) -> None:
     scrubbed = scrub(message)
     if scrubbed != message:
         record.msg, record.args = scrubbed, None
-    if record.exc_info and not record.exc_text:
-        # Format the traceback now, so an address inside an exception message is masked too.
-        record.exc_text = scrub(logging.Formatter().formatException(record.exc_info))
+    if record.exc_info and record.exc_info[1] is not None:
+        # Format the traceback now, without messages: every logging.Formatter prints this
+        # exc_text instead of formatting the exception itself.
+        record.exc_text = scrub(format_exception_withheld(record.exc_info[1]))
     elif record.exc_text:
         record.exc_text = scrub(record.exc_text)
+
+
+WITHHELD = "(message withheld)"
+
+
+def format_exception_withheld(exc: BaseException) -> str:
+    """A traceback of ``exc`` and the exceptions chained to it: frames and types, no messages."""
+    chain: list[traceback.TracebackException] = []
+    current: traceback.TracebackException | None = traceback.TracebackException.from_exception(exc)
+    while current is not None and len(chain) < 10:
+        chain.append(current)
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    lines: list[str] = []
+    for item in reversed(chain):
+        lines.append("Traceback (most recent call last):\n")
+        lines.extend(item.stack.format())
+        exc_type = getattr(item, "exc_type", None)
+        name = f"{exc_type.__module__}.{exc_type.__qualname__}" if exc_type else str(getattr(item, "exc_type_str", ""))
+        lines.append(f"{name} {WITHHELD}\n")
+    return "".join(lines).rstrip("\n")
 
 
 _installed = False
