@@ -163,6 +163,15 @@ def test_visitor_sent_to_login_comes_back(client: FlaskClient, partner: Account)
     assert response.headers["Location"] == "/account"
 
 
+def test_the_login_form_itself_carries_next(client: FlaskClient, partner: Account) -> None:
+    """Without JavaScript the way back lives in the form's action, so the browser keeps it."""
+    location = client.get("/account").headers["Location"]
+    form = form_posting_to(client.get(location).get_data(as_text=True), "/login")
+    assert form.action.endswith("/login?next=%2Faccount")
+    response = client.post(form.action, data=form.data(pseudonym=partner.pseudonym, password=partner.password))
+    assert response.status_code == 302 and response.headers["Location"] == "/account"
+
+
 def test_password_is_rehashed_when_parameters_change(app: Flask, client: FlaskClient, partner: Account) -> None:
     old = argon2.PasswordHasher(time_cost=2, memory_cost=16 * 1024, parallelism=1).hash(partner.password)
     with app.app_context():
