@@ -38,7 +38,7 @@ def chat_payloads(session: Session, viewer: Member, messages: Iterable[ChatMessa
 
 
 def notify_chat_line(session: Session, message: ChatMessage, event: dict[str, Any], to: str) -> None:
-    """Queue ``event`` (a ``chat`` add carrying ``message``'s payload) for socket room ``to``.
+    """Queue ``event`` (a ``chat`` add or update carrying ``message``'s payload) for socket room ``to``.
 
     Members who muted the author are left out of the broadcast (every socket of
     theirs is skipped) and get the line hidden on their own channel

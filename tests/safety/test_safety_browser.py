@@ -1,6 +1,7 @@
-"""Muting and content warnings in Debian's Chromium: a live chat line from a muted member arrives
-as a placeholder that opens with one click, muting from a live line works, and warned or muted
-posts in a thread open with one click even with JavaScript turned off."""
+"""Muting, crisis help and content warnings in Debian's Chromium: a live chat line from a muted
+member arrives as a placeholder that opens with one click, muting from a live line works, crisis
+language in one's own chat line shows the help lines, and warned or muted posts in a thread open
+with one click even with JavaScript turned off."""
 
 from __future__ import annotations
 
@@ -76,6 +77,16 @@ def test_muting_a_member_from_a_live_chat_line(live_app: Flask, live_server: str
         # Bob sees his chat as before: his own names, no placeholder, no sign of the mute.
         assert b.locator("#chat-log li.chat-muted").count() == 0
         assert b.locator("#chat-log .chat-author").all_inner_texts() == ["Gentle Cedar 12"] * 2
+
+        # Crisis language in Bob's own message: the help lines appear in his chat panel, not Alice's.
+        assert not b.locator("#chat-crisis").is_visible()
+        _say(b, "I want to kill myself, I can't do this any more.")
+        if b.locator("#chat-nudge").is_visible():
+            b.get_by_role("button", name="Send anyway").click()
+        b.locator("#chat-crisis").get_by_text("Samaritans: call 116 123").wait_for()
+        assert b.get_by_role("alert").filter(has_text="You don’t have to go through this alone").is_visible()
+        a.locator("#chat-log li.chat-muted").nth(2).wait_for()
+        assert not a.locator("#chat-crisis").is_visible()
         for page in (a, b):
             page.context.close()
 
