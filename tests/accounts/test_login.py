@@ -167,7 +167,7 @@ def test_the_login_form_itself_carries_next(client: FlaskClient, partner: Accoun
     """Without JavaScript the way back lives in the form's action, so the browser keeps it."""
     location = client.get("/account").headers["Location"]
     form = form_posting_to(client.get(location).get_data(as_text=True), "/login")
-    assert form.action.endswith("/login?next=%2Faccount")
+    assert form.action.endswith("/login?next=/account")
     response = client.post(form.action, data=form.data(pseudonym=partner.pseudonym, password=partner.password))
     assert response.status_code == 302 and response.headers["Location"] == "/account"
 
