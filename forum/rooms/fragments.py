@@ -45,10 +45,10 @@ from sqlalchemy.orm import Session
 
 from forum import permissions
 from forum.accounts.models import Member
+from forum.db import as_utc
 from forum.main.templating import when
 from forum.rooms import queries
 from forum.rooms.models import Post, Thread, Visibility
-from forum.safety.queries import muted_member_ids
 
 # Room for about 150 rendered pages of 100 posts each; the least recently used go first.
 MAX_CACHED_CHARS = 32_000_000
@@ -210,7 +210,7 @@ def _compile(html: str, times: list[datetime]) -> tuple[list[Any], int]:
         if kind == "n":
             ops.append((_NAME, int(arg)))
         elif kind == "w":
-            ops.append((_WHEN, times[int(arg)]))
+            ops.append((_WHEN, as_utc(times[int(arg)])))
         elif kind == "c":
             ops.append((_CSRF,))
         elif kind == "b":
@@ -337,7 +337,7 @@ def thread_posts(session: Session, member: Member, thread: Thread, root: Post | 
 
     ``member`` may see ``thread`` (and ``root``): the caller checked. Reads the posts only
     when this version of the page isn't cached; always reads the authors' current names
-    and the member's mutes (two small queries).
+    and which of them the member muted (one small query).
     """
     moderator = permissions.is_moderator(member)
     can_warn = permissions.can_moderate(member)
@@ -361,9 +361,9 @@ def thread_posts(session: Session, member: Member, thread: Thread, root: Post | 
     names: dict[int, str] = {}
     muted: frozenset[int] = frozenset()
     if rendered.author_ids:
-        current = queries.author_names(session, rendered.author_ids)
-        muted = frozenset(muted_member_ids(session, member.id) & current.keys())
-        names = {author: MUTED_LABEL if author in muted else str(escape(name)) for author, name in current.items()}
+        authors = queries.authors_as_seen(session, member.id, rendered.author_ids)
+        muted = frozenset(author for author, (_, is_muted) in authors.items() if is_muted)
+        names = {author: MUTED_LABEL if is_muted else str(escape(name)) for author, (name, is_muted) in authors.items()}
     reader = Reader(member.id, can_reply, names, muted)
     if alone:
         resolved = _resolve(rendered, reader)

@@ -225,3 +225,18 @@ def test_the_cache_stays_within_its_budget() -> None:
     assert len(cache) == 3 and cache.get(9) is not None and cache.get(0) is None
     cache.put("big", fragments.Resolved(["x" * 500], (), 500))
     assert cache.get("big") is None
+
+
+def test_reading_pages_writes_nothing(app: Flask, partner: Account, other_partner: Account,
+                                      other_partner_client: FlaskClient) -> None:
+    """GETs only read: the session's "last seen" is written at most once a minute, not per page."""
+    made = start_thread(app, partner, PARTNER_ROOM, "Reading", "Just reading.")
+    add_reply(app, partner, made.post_id, "A reply to read.")
+    urls = ["/rooms", f"/rooms/{PARTNER_ROOM}", f"/threads/{made.thread_id}", f"/posts/{made.post_id}"]
+    for url in urls:  # the first reads may warm caches
+        page(other_partner_client, url)
+    with count_queries(app) as statements:
+        for url in urls * 3:
+            page(other_partner_client, url)
+    writes = [s for s in statements if s.lstrip().split(" ", 1)[0].upper() in ("INSERT", "UPDATE", "DELETE")]
+    assert writes == []
