@@ -17,6 +17,7 @@ from forum.accounts.actions import check_pseudonym
 from forum.accounts.models import Member, MemberMute, Notice, WebSession
 from forum.accounts.passwords import verify_secret
 from forum.accounts.pseudonyms import pseudonym_key
+from forum.chat.actions import set_message_visibility
 from forum.chat.models import ChatMessage, LiveSocket
 from forum.db import utcnow
 from forum.errors import ActionError, Forbidden, NotFound
@@ -155,7 +156,8 @@ def do_delete_account(session: Session, member: Member, *, password: object, kee
     """Delete ``member`` for good, after checking their password.
 
     Gone from the database: the member row (pseudonym, hashes, second factor), every
-    session, their chat lines, the flags they made, mutes in both directions,
+    session, their chat lines (taken out of open chats too: ``chat`` remove to each
+    line's room), the flags they made, mutes in both directions,
     their notices, their open sockets (disconnected after commit). Their posts are
     kept under "A former member" (``keep_posts``) or have their text removed.
     References elsewhere (moderation log, review queue, watched words they added)
@@ -173,6 +175,10 @@ def do_delete_account(session: Session, member: Member, *, password: object, kee
     else:
         _remove_posts(session, member_id)
     session.execute(update(Thread).where(Thread.author_id == member_id).values(author_id=None))
+    # Their lines leave every open chat now (a "remove" each, after commit), then the database.
+    for line in session.scalars(select(ChatMessage).where(ChatMessage.author_id == member_id,
+                                                          ChatMessage.status == Visibility.PUBLISHED)).all():
+        set_message_visibility(session, line, Visibility.REMOVED)
     chat_ids = list(session.scalars(select(ChatMessage.id).where(ChatMessage.author_id == member_id)))
     _forget_items(session, "chat", chat_ids)
     session.execute(delete(ChatMessage).where(ChatMessage.author_id == member_id))

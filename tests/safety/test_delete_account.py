@@ -247,3 +247,24 @@ def test_an_open_socket_is_closed_for_real(app: Flask, partner: Account, partner
     assert not sock.is_connected()
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(LiveSocket)) == 0
+
+
+def test_their_chat_lines_leave_open_chats(app: Flask, partner: Account, other_partner: Account,
+                                           partner_client: FlaskClient, other_partner_client: FlaskClient) -> None:
+    with app.app_context():
+        room = db.session.scalars(select(Room).where(Room.slug == "just-found-out")).one()
+        room_id = room.id
+    watcher = socketio.test_client(app, flask_test_client=other_partner_client)
+    assert watcher.emit("join", {"room_id": room_id}, callback=True)["ok"]
+    author = socketio.test_client(app, flask_test_client=partner_client)
+    assert author.emit("join", {"room_id": room_id}, callback=True)["ok"]
+    sent = author.emit("send", {"room_id": room_id, "body": "a line that should go with me", "client_id": "leaving-1"},
+                       callback=True)
+    assert sent["ok"]
+    watcher.get_received()
+
+    partner_client.post("/account/delete", data={"password": partner.password, "posts": "keep"})
+    removed = [p["args"][0] for p in watcher.get_received() if p["name"] == "chat"]
+    watcher.disconnect()
+    assert [(e["op"], e["id"]) for e in removed] == [("remove", sent["id"])]
+    assert rows_containing(app, "a line that should go with me") == []
