@@ -37,10 +37,11 @@ def members(engine: Engine, count: int, path: str = "partner") -> list[int]:
 
 
 def fill(engine: Engine, *, threads: int, posts_per_thread: int, author_ids: list[int],
-         audience: str | None = None, nested: bool = True, seed: int = 7) -> list[int]:
+         audience: str | None = None, nested: bool = True, seed: int = 7, max_depth: int = 10) -> list[int]:
     """Insert ``threads`` threads of ``posts_per_thread`` posts across the rooms; returns thread ids.
 
-    Replies pick a random earlier post as parent (capped depth 10), so threads are genuinely nested.
+    Replies pick a random earlier post as parent (depth capped at ``max_depth``), so threads are
+    genuinely nested.
     """
     rng = random.Random(seed)
     with engine.begin() as conn:
@@ -67,7 +68,7 @@ def fill(engine: Engine, *, threads: int, posts_per_thread: int, author_ids: lis
                     parent = keys[0] if keys else None
                 else:
                     parent = rng.choice(keys[-50:]) if rng.random() < 0.8 else keys[0]
-                    if parent[2] >= 10:
+                    if parent[2] >= max_depth:
                         parent = keys[0]
                 depth = 0 if parent is None else parent[2] + 1
                 sort_key = f"{pid:010d}" if parent is None else f"{parent[1]}/{pid:010d}"

@@ -45,9 +45,35 @@ def postgres_database() -> Iterator[str]:
         engine.dispose()
 
 
+class Server:
+    """A running gunicorn: its base URL, and the CPU time its processes have used."""
+
+    def __init__(self, base: str, pid: int) -> None:
+        self.base = base
+        self.pid = pid
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the master and its workers so far (Linux /proc)."""
+        total = 0
+        for pid in [self.pid, *_children(self.pid)]:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+        return total / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
 @contextmanager
-def gunicorn(app_spec: str, env: dict[str, str], worker: str = "sync", threads: int = 1) -> Iterator[str]:
-    """One gunicorn worker process serving ``app_spec`` on loopback; yields its base URL."""
+def gunicorn(app_spec: str, env: dict[str, str], worker: str = "sync", threads: int = 1) -> Iterator[Server]:
+    """One gunicorn worker process serving ``app_spec`` on loopback."""
     port = free_port()
     args = [PY, "-m", "gunicorn", "-w", "1", "-k", worker, "--threads", str(threads), "-b", f"127.0.0.1:{port}",
             "--log-level", "warning", "--chdir", str(ROOT), app_spec]
@@ -63,7 +89,7 @@ def gunicorn(app_spec: str, env: dict[str, str], worker: str = "sync", threads: 
                 time.sleep(0.2)
         else:
             raise RuntimeError(f"{app_spec} did not start")
-        yield base
+        yield Server(base, proc.pid)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -85,6 +111,10 @@ def login_cookie(base: str, pseudonym: str, password: str) -> str:
     return "; ".join(f"{k}={v}" for k, v in s.cookies.items())
 
 
+def have_wrk() -> bool:
+    return shutil.which("wrk") is not None
+
+
 def wrk(url: str, cookie: str | None, seconds: int = 5, connections: int = 8) -> dict[str, float]:
     """Requests/s and p50/p99 latency (ms) for ``url`` measured by wrk (or a Python fallback)."""
     if shutil.which("wrk"):
@@ -93,9 +123,11 @@ def wrk(url: str, cookie: str | None, seconds: int = 5, connections: int = 8) ->
             cmd[1:1] = ["-H", f"Cookie: {cookie}"]
         out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
         rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+        total = float(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
         non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
         lat = {p: _ms(re.search(rf"\s{p}%\s+([\d.]+\w+)", out).group(1)) for p in ("50", "99")}  # type: ignore[union-attr]
-        return {"rps": rps, "p50": lat["50"], "p99": lat["99"], "errors": float(non2xx.group(1)) if non2xx else 0.0}
+        return {"rps": rps, "p50": lat["50"], "p99": lat["99"], "requests": total,
+                "errors": float(non2xx.group(1)) if non2xx else 0.0}
     return _python_load(url, cookie, seconds)
 
 
@@ -122,5 +154,5 @@ def _python_load(url: str, cookie: str | None, seconds: int) -> dict[str, float]
         latencies.append((time.perf_counter() - t0) * 1000)
         errors += r.status_code >= 400
     latencies.sort()
-    return {"rps": len(latencies) / seconds, "p50": latencies[len(latencies) // 2],
+    return {"rps": len(latencies) / seconds, "requests": float(len(latencies)), "p50": latencies[len(latencies) // 2],
             "p99": latencies[int(len(latencies) * 0.99)], "errors": float(errors)}

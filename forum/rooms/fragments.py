@@ -45,7 +45,7 @@ from sqlalchemy.orm import Session
 
 from forum import permissions
 from forum.accounts.models import Member
-from forum.db import as_utc
+from forum.db import as_utc, utcnow
 from forum.main.templating import when
 from forum.rooms import queries
 from forum.rooms.models import Post, Thread, Visibility
@@ -164,22 +164,32 @@ class Rendered:
     size: int
 
 
-@dataclass
 class Resolved:
     """``Rendered`` with the sections and names of one reader profile decided: strings, and
-    the slots still filled per request (times, the CSRF token, the way back)."""
+    the slots still filled in later (times, the CSRF token, the way back)."""
 
-    pieces: list[str]
-    slots: tuple[tuple[int, int, datetime | None], ...]
-    size: int
+    def __init__(self, pieces: list[str], slots: tuple[tuple[int, int, datetime | None], ...], size: int) -> None:
+        self.pieces = pieces
+        self.size = size
+        self._times = [(index, value) for index, kind, value in slots if kind == _WHEN]
+        self._per_request = [(index, kind) for index, kind, _ in slots if kind != _WHEN]
+        # Relative times read the same for everyone within a second: worked out once a second.
+        self._timed: tuple[int, list[str]] = (-1, pieces)
 
     def html(self) -> Markup:
-        out = self.pieces.copy()
+        second, timed = self._timed
+        now = int(utcnow().timestamp())  # the clock when() reads
+        if second != now:
+            timed = self.pieces.copy()
+            for index, value in self._times:
+                timed[index] = when(value)
+            self._timed = (now, timed)
+        if not self._per_request:
+            return Markup("".join(timed))  # noqa: S704 - see below
+        out = timed.copy()
         csrf = back = None
-        for index, kind, value in self.slots:
-            if kind == _WHEN:
-                out[index] = when(value)
-            elif kind == _CSRF:
+        for index, kind in self._per_request:
+            if kind == _CSRF:
                 csrf = csrf or str(escape(generate_csrf()))
                 out[index] = csrf
             else:
