@@ -211,7 +211,7 @@ def do_create_thread(session: Session, member: Member, room: Room, *, title: obj
     session.flush()
     post = _store_post(session, member, thread, None, verdict, warning, key, now)
     if status == Visibility.PUBLISHED:
-        room.thread_count += 1
+        room.thread_count = Room.thread_count + 1
         room.last_activity_at = now
     return post, verdict
 
@@ -259,9 +259,9 @@ def _store_post(session: Session, member: Member, thread: Thread, parent: Post |
     post.sort_key = (parent.sort_key + "/" if parent else "") + f"{post.id:010d}"
     thread.version = Thread.version + 1
     if status == Visibility.PUBLISHED:
-        thread.post_count += 1
+        thread.post_count = Thread.post_count + 1
         thread.last_activity_at = post.created_at
-        member.published_posts += 1
+        member.published_posts = Member.published_posts + 1
         room = thread.room
         room.last_activity_at = post.created_at
         notify(session, "post", {"type": "post", "op": "add", "thread_id": thread.id, "id": post.id},
@@ -322,7 +322,7 @@ def do_delete_post(session: Session, member: Member, post: Post) -> bool:
     thread.version = Thread.version + 1
     if was_published and post.parent_id is not None:
         # A deleted opening post stays the thread's head (see Thread.reply_count).
-        thread.post_count -= 1
+        thread.post_count = Thread.post_count - 1
     notify(session, "post", {"type": "post", "op": "remove", "thread_id": post.thread_id, "id": post.id},
            to=thread_channel(post.thread_id))
     return True
@@ -380,7 +380,7 @@ def set_post_visibility(session: Session, post: Post, status: str) -> str:
     post.status = status
     thread.version = Thread.version + 1
     if now_public and not was_public:
-        thread.post_count += 1
+        thread.post_count = Thread.post_count + 1
         created, current = as_utc(post.created_at), as_utc(thread.last_activity_at)
         if created is not None and (current is None or created > current):
             thread.last_activity_at = created
@@ -389,16 +389,16 @@ def set_post_visibility(session: Session, post: Post, status: str) -> str:
                 and (room_last is None or created > room_last)):
             thread.room.last_activity_at = created  # the room index shows it as the thread list does
         if post.author is not None and old == Visibility.HELD:
-            post.author.published_posts += 1
+            post.author.published_posts = Member.published_posts + 1
     elif was_public and not now_public:
-        thread.post_count -= 1
+        thread.post_count = Thread.post_count - 1
     if post.parent_id is None:
         room = thread.room
         if now_public and thread.status != Visibility.PUBLISHED:
-            room.thread_count += 1
+            room.thread_count = Room.thread_count + 1
             room.last_activity_at = utcnow()
         elif not now_public and thread.status == Visibility.PUBLISHED:
-            room.thread_count -= 1
+            room.thread_count = Room.thread_count - 1
         thread.status = status
     op = "add" if now_public and not was_public else ("remove" if was_public else "update")
     notify(session, "post", {"type": "post", "op": op, "thread_id": thread.id, "id": post.id},

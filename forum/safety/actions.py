@@ -25,7 +25,7 @@ from forum.events import notify, on_commit
 from forum.moderation.log import forget_member_text, record
 from forum.moderation.models import Flag, ModerationLog, ReviewItem, WatchedWord
 from forum.rooms.actions import check_warning, thread_channel
-from forum.rooms.models import Post, Thread, Visibility
+from forum.rooms.models import Post, Room, Thread, Visibility
 from forum.safety import twofactor
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ def _remove_posts(session: Session, member_id: int) -> None:
         thread = touched.get(post.thread_id) or session.get_one(Thread, post.thread_id)
         touched[thread.id] = thread
         if post.status == Visibility.PUBLISHED:
-            thread.post_count -= 1
+            thread.post_count = Thread.post_count - 1
             notify(session, "post", {"type": "post", "op": "remove", "thread_id": thread.id, "id": post.id},
                    to=thread_channel(thread.id))
         post.status = Visibility.DELETED
@@ -131,7 +131,7 @@ def _remove_posts(session: Session, member_id: int) -> None:
         if others:
             continue
         if thread.status == Visibility.PUBLISHED:
-            thread.room.thread_count -= 1
+            thread.room.thread_count = Room.thread_count - 1
         post_ids = list(session.scalars(select(Post.id).where(Post.thread_id == thread.id)))
         _forget_items(session, "post", post_ids)
         session.execute(update(Post).where(Post.thread_id == thread.id).values(parent_id=None))
