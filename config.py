@@ -85,6 +85,9 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = False
+    # While the shared store (Redis) is unreachable, each process counts HTTP limits itself
+    # instead of failing the request (chat limits do the same, forum.chat.actions.check_rate).
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     # Prefix of the limit counters in a shared store (Flask-Limiter and chat alike).
     RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "haven")
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per 5 minutes")

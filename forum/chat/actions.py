@@ -17,12 +17,14 @@ skipped by the add; each such member gets it on ``member:<id>`` with the line hi
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 from dataclasses import dataclass
 
 from flask import current_app
-from limits import parse
-from limits.storage import Storage, storage_from_string
+from limits import RateLimitItem, parse
+from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import SlidingWindowCounterRateLimiter
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -49,6 +51,10 @@ MAX_RAW = 4 * MAX_MESSAGE
 MAX_ID = 2**31 - 1
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _EXTENSION = "haven_chat_limiter"
+# How long chat limits are counted in-process after the shared store failed, before trying it again.
+SHARED_RETRY_SECONDS = 5.0
+
+log = logging.getLogger(__name__)
 
 
 def room_channel(room_id: int) -> str:
@@ -113,15 +119,29 @@ def check_client_id(raw: object) -> str | None:
     raise ActionError("That message couldn't be sent. Please reload the page.", code="invalid")
 
 
-def _limiter_storage() -> Storage:
-    """One rate-limit store per app, shared across processes when RATELIMIT_STORAGE_URI is Redis."""
+@dataclass
+class _ChatLimiter:
+    """The chat limit of one app: counted in the shared store, or in this process while it is away."""
+
+    spec: str
+    limit: RateLimitItem
+    shared: SlidingWindowCounterRateLimiter
+    local: SlidingWindowCounterRateLimiter
+    shared_down_until: float = 0.0
+
+
+def _chat_limiter() -> _ChatLimiter:
+    """One limiter per app, on RATELIMIT_STORAGE_URI (shared across processes when it is Redis)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    storage = app.extensions.get(_EXTENSION)
-    if storage is None:
-        storage = storage_from_string(app.config.get("RATELIMIT_STORAGE_URI") or "memory://",
-                                      key_prefix=app.config.get("RATELIMIT_KEY_PREFIX") or "haven")
-        app.extensions[_EXTENSION] = storage
-    return storage  # type: ignore[no-any-return]
+    spec = app.config["CHAT_RATE_LIMIT"]
+    limiter: _ChatLimiter | None = app.extensions.get(_EXTENSION)
+    if limiter is None or limiter.spec != spec:
+        prefix = app.config.get("RATELIMIT_KEY_PREFIX") or "haven"
+        storage = storage_from_string(app.config.get("RATELIMIT_STORAGE_URI") or "memory://", key_prefix=prefix)
+        limiter = _ChatLimiter(spec, parse(spec), SlidingWindowCounterRateLimiter(storage),
+                               SlidingWindowCounterRateLimiter(MemoryStorage()))
+        app.extensions[_EXTENSION] = limiter
+    return limiter
 
 
 def check_rate(member: Member) -> None:
@@ -129,12 +149,25 @@ def check_rate(member: Member) -> None:
 
     A sliding-window counter: constant work per message (one counter pair, not a list
     of timestamps as a moving window keeps), and no double burst at a window edge as a
-    fixed window allows.
+    fixed window allows. While the shared store (Redis) is unreachable, this process
+    counts on its own for a few seconds at a time rather than refusing every message,
+    as Flask-Limiter's in-memory fallback does for HTTP.
     """
     if not current_app.config.get("RATELIMIT_ENABLED", True):
         return
-    limit = parse(current_app.config["CHAT_RATE_LIMIT"])
-    if not SlidingWindowCounterRateLimiter(_limiter_storage()).hit(limit, "chat", str(member.id)):
+    limiter = _chat_limiter()
+    key = ("chat", str(member.id))
+    allowed = None
+    if time.monotonic() >= limiter.shared_down_until:
+        try:
+            allowed = limiter.shared.hit(limiter.limit, *key)
+        except Exception as exc:  # noqa: BLE001 - any store failure: count locally, try the store again soon
+            log.warning("rate-limit store unreachable (%s); counting chat limits in this process",
+                        type(exc).__name__)
+            limiter.shared_down_until = time.monotonic() + SHARED_RETRY_SECONDS
+    if allowed is None:
+        allowed = limiter.local.hit(limiter.limit, *key)
+    if not allowed:
         raise RateLimited("You're sending messages a little fast. Please wait a few seconds and try again.")
 
 
