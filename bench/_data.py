@@ -9,6 +9,7 @@ from sqlalchemy import Engine, insert, select, text
 
 from forum.db import utcnow
 from forum.models import Base, Member, Post, Room, Thread
+from forum.moderation.models import Flag, ModerationLog, ReviewItem
 
 BODY = ("Thank you for sharing this. I remember feeling exactly the same in my first months, "
         "and it did get *lighter* with time.\n\n- one day at a time\n- talk to your sponsor\n\n"
@@ -37,16 +38,18 @@ def members(engine: Engine, count: int, path: str = "partner") -> list[int]:
 
 
 def fill(engine: Engine, *, threads: int, posts_per_thread: int, author_ids: list[int],
-         audience: str | None = None, nested: bool = True, seed: int = 7, max_depth: int = 10) -> list[int]:
-    """Insert ``threads`` threads of ``posts_per_thread`` posts across the rooms; returns thread ids.
+         audience: str | None = None, nested: bool = True, seed: int = 7, max_depth: int = 10,
+         room_slug: str | None = None) -> list[int]:
+    """Insert ``threads`` threads of ``posts_per_thread`` posts across the rooms (those of
+    ``audience``, or just ``room_slug``); returns thread ids, the most recently active last.
 
     Replies pick a random earlier post as parent (depth capped at ``max_depth``), so threads are
     genuinely nested.
     """
     rng = random.Random(seed)
     with engine.begin() as conn:
-        rooms = [r for r in conn.execute(select(Room.id, Room.audience)).all()
-                 if audience is None or r.audience == audience]
+        rooms = [r for r in conn.execute(select(Room.id, Room.audience, Room.slug).order_by(Room.id)).all()
+                 if (audience is None or r.audience == audience) and (room_slug is None or r.slug == room_slug)]
         next_post = (conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM post")).scalar() or 0) + 1
         next_thread = (conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM thread")).scalar() or 0) + 1
         now = utcnow()
@@ -95,3 +98,38 @@ def fill(engine: Engine, *, threads: int, posts_per_thread: int, author_ids: lis
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
                                   f"(SELECT MAX(id) FROM {table}))"))
     return thread_ids
+
+
+def moderation(engine: Engine, *, open_items: int, closed_items: int, flaggers: list[int], moderator_id: int,
+               seed: int = 5) -> None:
+    """Review items about random posts (``open_items`` waiting, ``closed_items`` done), two flags
+    on each, and a moderation log entry for each closed item, inserted in bulk."""
+    rng = random.Random(seed)
+    with engine.begin() as conn:
+        max_post = conn.execute(text("SELECT MAX(id) FROM post")).scalar() or 0
+        picks = rng.sample(range(1, max_post + 1), min(max_post, open_items + closed_items))
+        posts = {row.id: row for row in conn.execute(
+            select(Post.id, Post.author_id, Thread.room_id).join(Thread, Thread.id == Post.thread_id)
+            .where(Post.id.in_(picks[:open_items]))).all()}
+        now = utcnow()
+        items, flags, log = [], [], []
+        for n, post_id in enumerate(picks):
+            is_open = n < open_items
+            row = posts.get(post_id) if is_open else None
+            author_id = row.author_id if row else None
+            room_id = row.room_id if row else 1
+            when = now - timedelta(minutes=len(picks) - n)
+            items.append({"item_type": "post", "item_id": post_id, "author_id": author_id, "room_id": room_id,
+                          "state": "open" if is_open else "closed", "priority": rng.choice([0, 10, 20]),
+                          "labels": ["flag:judgment"], "flag_count": 2, "claimed_by_id": None, "claimed_at": None,
+                          "created_at": when, "closed_at": None if is_open else when})
+            for member_id in rng.sample(flaggers, 2):
+                flags.append({"item_type": "post", "item_id": post_id, "member_id": member_id, "reason": "judgment",
+                              "note": None, "created_at": when})
+            if not is_open:
+                log.append({"moderator_id": moderator_id, "action": "approve", "member_id": author_id,
+                            "item_type": "post", "item_id": post_id, "reason": None, "before": {},
+                            "created_at": when})
+        for table, rows in ((ReviewItem, items), (Flag, flags), (ModerationLog, log)):
+            for start in range(0, len(rows), 20_000):
+                conn.execute(insert(table), rows[start:start + 20_000])
