@@ -37,7 +37,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, request, session
 from flask_login import current_user
 from flask_socketio import Namespace, disconnect, join_room, leave_room, rooms
 from sqlalchemy.exc import SQLAlchemyError
@@ -77,6 +77,11 @@ def _member() -> Member | None:
         return None
     member = current_user._get_current_object()
     return member if isinstance(member, Member) and member.is_active else None
+
+
+def _store_unavailable() -> bool:
+    """Whether this event's session could not be read (the database is away), as opposed to ended."""
+    return bool(getattr(session, "unavailable", False))
 
 
 def _sid() -> str:
@@ -134,6 +139,8 @@ def member_event(handler: Callable[[Any, Member, dict[str, Any]], dict[str, Any]
 
     @wraps(handler)
     def wrapper(self: Any, *args: Any) -> dict[str, Any]:
+        if _store_unavailable():
+            return dict(FAILED)  # the database is briefly away: the member is not logged out, try again
         member = _member()
         if member is None:
             _forget_socket(_sid())
@@ -178,6 +185,8 @@ class ChatNamespace(Namespace):
         return super().trigger_event(event, *args)
 
     def on_connect(self, auth: Any = None) -> bool:
+        if _store_unavailable():
+            return False  # refused for now; the client tries again by itself
         member = _member()
         if member is None:
             return False  # refused: the client sees a connect_error

@@ -62,6 +62,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(_exc: CSRFError):  # type: ignore[no-untyped-def]
+        if getattr(session, "unavailable", False):
+            # The token lives in the session, which could not be read: say so (try again), not "expired".
+            return error_response(503)
         if request.endpoint == "accounts.logout" and not current_user.is_authenticated:
             # Logging out after the session already ended (its token with it): nothing to protect.
             from forum.accounts.routes import logged_out_response
