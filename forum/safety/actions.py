@@ -110,11 +110,13 @@ def _remove_posts(session: Session, member_id: int) -> None:
     """
     posts = session.scalars(select(Post).where(Post.author_id == member_id)).all()
     touched: dict[int, Thread] = {}
+    unpublished: dict[int, int] = {}
     for post in posts:
         thread = touched.get(post.thread_id) or session.get_one(Thread, post.thread_id)
         touched[thread.id] = thread
         if post.status == Visibility.PUBLISHED:
-            thread.post_count = Thread.post_count - 1
+            # A deleted opening post stays the thread's head and keeps counting (Thread.post_count).
+            unpublished[thread.id] = unpublished.get(thread.id, 0) + (post.parent_id is not None)
             notify(session, "post", {"type": "post", "op": "remove", "thread_id": thread.id, "id": post.id},
                    to=thread_channel(thread.id))
         post.status = Visibility.DELETED
@@ -124,6 +126,9 @@ def _remove_posts(session: Session, member_id: int) -> None:
         post.submit_key = None
         post.author_id = None
         thread.version = Thread.version + 1
+    for thread_id, count in unpublished.items():
+        # One SQL decrement per thread: assigning "post_count - 1" once per post would count once.
+        touched[thread_id].post_count = Thread.post_count - count
     session.flush()
     for thread in session.scalars(select(Thread).where(Thread.author_id == member_id)).all():
         others = session.scalar(select(func.count()).select_from(Post).where(

@@ -130,7 +130,8 @@ def assert_consistent(app: Flask) -> None:
     """Every stored row is whole and agrees with the rest.
 
     A thread has exactly one opening post; a reply sits in its parent's thread one level
-    deeper with the path built from the parent's; the counters match the rows; stored
+    deeper with the path built from the parent's; the counters match the rows (see
+    Thread.post_count for the one that counts a deleted opening post); stored
     HTML is the render of the stored source (empty for a deleted post); queue items and
     flags point at text that exists.
     """
@@ -159,6 +160,8 @@ def assert_consistent(app: Flask) -> None:
             assert len(opening) == 1, f"thread {thread.id} has {len(opening)} opening posts"
             assert thread.title.strip(), f"thread {thread.id} without a title"
             published = sum(p.status == Visibility.PUBLISHED for p in by_thread[thread.id])
+            # An opening post its author deleted still counts: the thread stands on it (Thread.post_count).
+            published += opening[0].status == Visibility.DELETED and thread.status == Visibility.PUBLISHED
             assert thread.post_count == published, f"thread {thread.id}: post_count {thread.post_count} != {published}"
         counts = Counter(t.room_id for t in threads.values() if t.status == Visibility.PUBLISHED)
         for room in s.scalars(select(Room)):

@@ -105,7 +105,8 @@ def test_delete_removing_posts(app: Flask, partner: Account, other_partner: Acco
         assert db.session.get(Thread, ids["lonely"]) is None  # nobody answered: gone entirely
         answered = db.session.get_one(Thread, ids["answered"])  # others answered: stays, titled
         assert answered.author_id is None and answered.title == "My answered thread"
-        assert answered.post_count == 1
+        # The emptied opening post still heads the thread (Thread.post_count): one reply shown, not none.
+        assert answered.post_count == 2 and answered.reply_count == 1
         opening = db.session.get_one(Post, ids["answered_post"])
         assert opening.status == "deleted" and opening.body_source == "" and opening.author_id is None
         assert db.session.get_one(Post, ids["their_answer"]).body_source == "Their answer to my reply."
