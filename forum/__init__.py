@@ -91,6 +91,9 @@ def register_extensions(app: Flask) -> None:
         logger=False,
         engineio_logger=False,
     )
+    from forum.transport import TransportGuard
+
+    app.wsgi_app = TransportGuard(app.wsgi_app, app.config["SOCKETIO_MAX_FRAME_BYTES"])  # type: ignore[method-assign]
     events.bind(lambda ev: socketio.emit(ev.name, ev.payload, to=ev.to, namespace=ev.namespace,
                                           skip_sid=list(ev.skip) or None))
     register_security_headers(app)
