@@ -170,6 +170,11 @@ def test_headers_on_the_socket_io_transport(client: FlaskClient, partner_client:
         refused = who.get("/socket.io/?EIO=4&transport=carrier-pigeon")
         assert refused.status_code == 400
         assert_security_headers(refused)
+    # The transport's own guard (forum/transport.py) answers inside this wrapper too.
+    too_big = client.post("/socket.io/?EIO=4&transport=polling&sid=x",
+                          data=b"x" * (client.application.config["SOCKETIO_MAX_FRAME_BYTES"] + 1))
+    assert too_big.status_code == 413
+    assert_security_headers(too_big)
     # Flask's own responses are not given the headers twice.
     page = client.get("/guidelines")
     assert len(page.headers.getlist("Content-Security-Policy")) == 1
