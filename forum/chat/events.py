@@ -46,7 +46,7 @@ from forum import permissions
 from forum.accounts.models import Member
 from forum.chat import actions, presence, queries
 from forum.db import db, utcnow
-from forum.errors import ActionError
+from forum.errors import ActionError, NotFound
 from forum.extensions import socketio
 from forum.moderation.actions import MODERATORS_ROOM
 from forum.rooms.actions import access_room_by_id, access_thread, thread_channel
@@ -60,6 +60,8 @@ FAILED = {"ok": False, "code": "error",
           "error": "Something went wrong on our side. Nothing you did caused it; please try again."}
 HELD = ("Thank you. A moderator will look at your message shortly before others can see it. "
         "This is routine and not a judgment of you.")
+
+_ROOMS = "haven_chat_rooms"
 
 # Sockets this process holds (for the presence heartbeat; see forum.chat.presence).
 _local_sids: set[str] = set()
@@ -109,9 +111,23 @@ def _seq_field(data: dict[str, Any], key: str, *, required: bool = True) -> int 
 
 
 def _room(member: Member, data: dict[str, Any]) -> Room:
-    """The room named by ``room_id``, if ``member`` may see it; not_found otherwise (same answer)."""
+    """The room named by ``room_id``, if ``member`` may see it; not_found otherwise (same answer).
+
+    Checked on every event against the member as they are now. Rooms are made once
+    (``flask seed``) and their audience never changes, so each process keeps the rows
+    it has read (detached: id, slug, name and audience are all a chat event uses)
+    rather than reading the same row for every chat line.
+    """
     room_id = data.get("room_id")
-    return access_room_by_id(db.session, member, room_id if actions.valid_id(room_id) else 0)  # type: ignore[arg-type]
+    known: dict[int, Room] = current_app.extensions.setdefault(_ROOMS, {})
+    room = known.get(room_id) if actions.valid_id(room_id) else None  # type: ignore[arg-type]
+    if room is None:
+        room = access_room_by_id(db.session, member, room_id if actions.valid_id(room_id) else 0)  # type: ignore[arg-type]
+        db.session.expunge(room)
+        known[room.id] = room
+    elif not permissions.can_see_room(member, room):
+        raise NotFound()
+    return room
 
 
 def _page(page: queries.MessagePage, member: Member) -> dict[str, Any]:

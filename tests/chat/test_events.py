@@ -526,3 +526,15 @@ def test_a_new_registration_can_chat(app: Flask, connect: Any, partner_room: int
     account = register(app, "Brand New 77", "partner")
     sock = connect(login(app.test_client(), account))
     assert _send(sock, partner_room, "first words")["ok"] is True
+
+
+def test_room_access_is_checked_on_every_event_against_the_member_as_they_are_now(
+        app: Flask, partner: Account, partner_client: FlaskClient, connect: Any, partner_room: int) -> None:
+    """The process remembers rooms it has read, never who may enter them."""
+    sock = connect(partner_client)
+    assert _join(sock, partner_room)["ok"] is True
+    assert _send(sock, partner_room, "before the change")["ok"] is True
+    update_member(app, partner.id, path="recovery")
+    refused = _send(sock, partner_room, "after the change")
+    assert refused["ok"] is False and refused["code"] == "not_found"
+    assert sock.emit("since", {"room_id": partner_room, "after_seq": 0}, callback=True)["code"] == "not_found"
