@@ -26,7 +26,7 @@ from flask import current_app
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import SlidingWindowCounterRateLimiter
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -175,8 +175,10 @@ def find_sent_message(session: Session, member: Member, client_id: str | None) -
     """The message ``member`` already sent under ``client_id``, if any."""
     if client_id is None:
         return None
-    return session.scalar(select(ChatMessage).where(ChatMessage.author_id == member.id,
-                                                    ChatMessage.client_id == client_id))
+    # The id alone first: a resend is rare, and loading the row (with its author) costs more.
+    found = session.scalar(select(ChatMessage.id).where(ChatMessage.author_id == member.id,
+                                                        ChatMessage.client_id == client_id))
+    return session.get(ChatMessage, found) if found is not None else None
 
 
 # Writes ------------------------------------------------------------------------------------
@@ -188,13 +190,16 @@ def take_seq(session: Session, room_id: int) -> int:
     caller's transaction ends: numbers are gap-free and follow commit order, so a
     number a client has seen means every smaller one is already readable.
     """
-    bump = (update(ChatCursor).where(ChatCursor.room_id == room_id).values(seq=ChatCursor.seq + 1)
-            .returning(ChatCursor.seq).execution_options(synchronize_session=False))
-    seq = session.execute(bump).scalar()
+    # Core statements on the table, on the session's own connection: no ORM bookkeeping to do.
+    cursor: Table = ChatCursor.__table__  # type: ignore[assignment]
+    bump = (update(cursor).where(cursor.c.room_id == room_id).values(seq=cursor.c.seq + 1)
+            .returning(cursor.c.seq))
+    connection = session.connection()
+    seq = connection.execute(bump).scalar()
     if seq is None:  # the room's first change: make its counter (another writer may race us to it)
-        insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        session.execute(insert(ChatCursor).values(room_id=room_id, seq=0).on_conflict_do_nothing())
-        seq = session.execute(bump).scalar_one()
+        insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+        connection.execute(insert(cursor).values(room_id=room_id, seq=0).on_conflict_do_nothing())
+        seq = connection.execute(bump).scalar_one()
     return int(seq)
 
 
@@ -220,11 +225,11 @@ def do_send_message(session: Session, member: Member, room: Room, body: object, 
     check_rate(member)
     verdict = screen_member_text(session, member, text, kind="chat", confirmed=confirmed)
     status = Visibility.HELD if verdict.decision == "hold" else Visibility.PUBLISHED
+    # Numbered last, just before the insert: the counter's lock is held from here to the commit.
+    seq = take_seq(session, room.id) if status == Visibility.PUBLISHED else 0
     message = ChatMessage(room_id=room.id, author_id=member.id, body=verdict.text,
-                          body_html=render_chat(verdict.text), status=status, client_id=key)
+                          body_html=render_chat(verdict.text), status=status, client_id=key, seq=seq)
     message.author = member
-    if status == Visibility.PUBLISHED:
-        message.seq = take_seq(session, room.id)
     session.add(message)
     try:
         session.flush()
