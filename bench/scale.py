@@ -1,10 +1,10 @@
 """Scale: with 1,000,000 posts the thread page, the room page and the moderation queue take about as
 long as with 1,000, and run the same number of SQL queries.
 
-Builds two databases the same way (bulk inserts), a baseline of 1,000 posts and a big one of
-``--posts`` (default 1,000,000) in threads of 50 posts, with members, flags, a moderation log
-and review items in proportion (1 member and 1 closed review item per 100 posts) and the same 30
-open items in both. Then, in one process, it requests each page from both, alternating, and
+Builds two databases the same way (bulk inserts): a baseline of 1,000 posts (one room of 96
+threads, the newest with 50 posts) and a big one of ``--posts`` (default 1,000,000) in threads of
+50 posts across all the rooms; with members, flags, a moderation log and review items in
+proportion (1 member and 1 closed review item per 100 posts) and the same 30 open items in both. Then, in one process, it requests each page from both, alternating, and
 prints the median time per request, the ratio big / baseline (target <= 1.5x) and the SQL
 statements per request counted with a SQLAlchemy event listener (they must be equal).
 
@@ -76,14 +76,19 @@ def populate(url: str, posts: int) -> dict[str, Any]:
     recovering = _data.members(engine, authors - authors // 2, "recovery")
     threads = posts // POSTS_PER_THREAD
     if posts <= BASELINE_POSTS:
-        # Too few threads to go round every room: all in the measured one, so its page has some.
-        _data.fill(engine, threads=threads, posts_per_thread=POSTS_PER_THREAD, author_ids=partners,
-                   room_slug=ROOM)
+        # So few posts would make 20 threads: too few to fill a room's first page. The baseline
+        # keeps the measured pages alike instead: one room with several pages of threads, the
+        # newest of them (the measured thread) with 50 posts, the others with 10.
+        small = (posts - POSTS_PER_THREAD) // 10
+        _data.fill(engine, threads=small, posts_per_thread=10, author_ids=partners, room_slug=ROOM)
     else:
         _data.fill(engine, threads=threads - threads // 2, posts_per_thread=POSTS_PER_THREAD,
                    author_ids=recovering, audience="recovery", seed=3)
-        _data.fill(engine, threads=threads // 2, posts_per_thread=POSTS_PER_THREAD, author_ids=partners,
+        _data.fill(engine, threads=threads // 2 - 1, posts_per_thread=POSTS_PER_THREAD, author_ids=partners,
                    audience="partner")
+    # The measured thread, the same in both databases (same shape, same seed), newest in its room.
+    _data.fill(engine, threads=1, posts_per_thread=POSTS_PER_THREAD, author_ids=partners[:20], room_slug=ROOM,
+               seed=11)
     _data.moderation(engine, open_items=OPEN_ITEMS, closed_items=posts // 100, flaggers=partners + recovering,
                      moderator_id=moderator_id)
     if engine.dialect.name == "postgresql":

@@ -73,11 +73,13 @@ class ModerationLog(Base):
     """Append-only record of every moderation action: who, when, why, and the state before it."""
 
     __tablename__ = "moderation_log"
+    # A member's history, newest first, without walking the whole log (the moderation queue).
+    __table_args__ = (Index("ix_moderation_log_member_created", "member_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     moderator_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"), index=True)
     action: Mapped[str] = mapped_column(String(32))
-    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"), index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
     item_type: Mapped[str | None] = mapped_column(String(8), default=None)
     item_id: Mapped[int | None] = mapped_column(default=None)
     reason: Mapped[str | None] = mapped_column(Text, default=None)

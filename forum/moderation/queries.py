@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, func, select, tuple_, union_all
+from sqlalchemy import Select, and_, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from forum.accounts.actions import access_member_by_pseudonym
@@ -177,10 +177,15 @@ def queue_entries(session: Session, items: list[ReviewItem]) -> list[QueueEntry]
 def _flags_since_opened(session: Session, items: list[ReviewItem]) -> dict[tuple[str, int], list[Flag]]:
     """Per item, the flags behind it: those made since it opened (approval dismissed earlier
     ones), oldest first."""
-    keys = {(i.item_type, i.item_id) for i in items}
     opened = {(i.item_type, i.item_id): as_utc(i.created_at) for i in items}
+    by_type: dict[str, list[int]] = {}
+    for item_type, item_id in sorted(opened):
+        by_type.setdefault(item_type, []).append(item_id)
     found: dict[tuple[str, int], list[Flag]] = {}
-    rows = session.scalars(select(Flag).where(tuple_(Flag.item_type, Flag.item_id).in_(sorted(keys)))
+    # One "type = ? AND id IN (...)" per type: both databases answer it from the flag index
+    # (a row-value IN over (type, id) pairs makes SQLite read every flag).
+    rows = session.scalars(select(Flag).where(or_(*(and_(Flag.item_type == item_type, Flag.item_id.in_(ids))
+                                                    for item_type, ids in by_type.items())))
                            .order_by(Flag.created_at, Flag.id))
     for flag in rows:
         key = (flag.item_type, flag.item_id)

@@ -18,7 +18,9 @@ each request from what that request knows:
 - the reader's own edit and delete links, the mute button and the flag link (never on
   one's own posts);
 - the reply links (the reader may be muted, the thread may be closed);
-- the CSRF token, the flag link's way back (this request's address), relative times.
+- the CSRF token and the flag link's way back (this request's address);
+- relative times ("3 minutes ago"): the same for everyone at one moment, so worked out at
+  most once a second per cached page.
 
 What differs between view classes is part of the key: moderators see removed and hidden
 posts and held text, and moderators past the second factor get the content-warning

@@ -39,7 +39,11 @@ class Room(Base):
 
 class Thread(Base):
     __tablename__ = "thread"
-    __table_args__ = (Index("ix_thread_room_order", "room_id", "pinned", "last_activity_at"),)
+    __table_args__ = (
+        Index("ix_thread_room_order", "room_id", "pinned", "last_activity_at"),
+        # Counts a room's threads in one state (and by author) without reading the others.
+        Index("ix_thread_room_status", "room_id", "status", "author_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     room_id: Mapped[int] = mapped_column(ForeignKey("room.id", ondelete="CASCADE"))
