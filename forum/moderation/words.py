@@ -17,6 +17,7 @@ from forum.errors import ActionError, NotFound
 from forum.events import on_commit
 from forum.moderation.log import record
 from forum.moderation.models import WatchedWord
+from forum.moderation.queries import MAX_ID
 from forum.moderation.screening import normalize_for_matching
 from forum.text.clean import clean_text
 
@@ -102,7 +103,7 @@ def do_add_word(session: Session, moderator: Member, *, phrase: object, action: 
 def do_remove_word(session: Session, moderator: Member, word_id: int) -> None:
     """Remove a watched word; screening stops matching it from the next text on. Logged with the entry."""
     _check_moderator(moderator)
-    word = session.get(WatchedWord, word_id)
+    word = session.get(WatchedWord, word_id) if 0 < word_id <= MAX_ID else None
     if word is None:
         raise NotFound()
     before = {"phrase": word.phrase, "action": word.action, "replacement": word.replacement, "label": word.label}

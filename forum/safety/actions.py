@@ -24,7 +24,7 @@ from forum.errors import ActionError, Forbidden, NotFound
 from forum.events import notify, on_commit
 from forum.moderation.log import forget_member_text, record
 from forum.moderation.models import Flag, ModerationLog, ReviewItem, WatchedWord
-from forum.rooms.actions import check_warning, thread_channel
+from forum.rooms.actions import MAX_ID, check_warning, thread_channel
 from forum.rooms.models import Post, Room, Thread, Visibility
 from forum.safety import twofactor
 
@@ -58,6 +58,8 @@ def do_mute(session: Session, muter: Member, muted: Member | None) -> bool:
 
 def do_unmute(session: Session, muter: Member, muted_id: int) -> bool:
     """Show ``muted_id``'s posts to ``muter`` again; returns False if there was no mute."""
+    if not 0 < muted_id <= MAX_ID:
+        return False  # beyond the id column: no such member (PostgreSQL would refuse the query)
     result = session.execute(delete(MemberMute).where(MemberMute.muter_id == muter.id,
                                                       MemberMute.muted_id == muted_id))
     return bool(getattr(result, "rowcount", 0))

@@ -116,23 +116,28 @@ def hostile_request(draw: st.DrawFn, rule: Rule, method: str, world: World) -> d
     kind = draw(st.sampled_from(KINDS))
     fields = st.one_of(st.sampled_from(FIELDS), st.sampled_from(FIELDS), st.text(min_size=1, max_size=12))
     overrides = draw(st.dictionaries(fields, st.one_of(ANY_VALUE, st.lists(ANY_VALUE, min_size=2, max_size=3)),
-                                     max_size=6))
+                                     max_size=5))
     dropped = draw(st.sets(st.sampled_from(FIELDS), max_size=4))
+    encoding = draw(st.sampled_from(["form", "form", "multipart", "json", "query", "raw"]))
+    raw = content_type = None
+    if encoding == "raw":
+        raw = draw(st.one_of(st.binary(max_size=600), st.sampled_from(MARKERS).map(str.encode),
+                             st.sampled_from([b"title=%FF%FE&body=ok", b"body=a%00b", b"=&=&&&", b"%%%%",
+                                              b'{"body": [1, {"x": null}]}', b"--B\r\n\r\n--B--",
+                                              b"body=" + b"x" * 300_000])))
+        content_type = draw(st.sampled_from([
+            "application/x-www-form-urlencoded", "multipart/form-data; boundary=B", "multipart/form-data",
+            "application/json", "text/plain", "application/octet-stream", "",
+            "application/x-www-form-urlencoded; charset=latin-1"]))
     return {
         "kind": kind,
         "path": build_path(rule, draw(path_values(rule, world))),
         "overrides": overrides,
         "dropped": dropped,
-        "query": draw(st.dictionaries(fields, ANY_VALUE, max_size=3)),
-        "encoding": draw(st.sampled_from(["form", "form", "multipart", "json", "query", "raw"])),
-        "raw": draw(st.one_of(st.binary(max_size=600), st.sampled_from(MARKERS).map(str.encode),
-                              st.sampled_from([b"title=%FF%FE&body=ok", b"body=a%00b", b"=&=&&&", b"%%%%",
-                                               b'{"body": [1, {"x": null}]}', b"--B\r\n\r\n--B--",
-                                               b"body=" + b"x" * 300_000]))),
-        "content_type": draw(st.sampled_from([
-            "application/x-www-form-urlencoded", "multipart/form-data; boundary=B", "multipart/form-data",
-            "application/json", "text/plain", "application/octet-stream", "",
-            "application/x-www-form-urlencoded; charset=latin-1"])),
+        "query": draw(st.dictionaries(fields, ANY_VALUE, max_size=2)),
+        "encoding": encoding,
+        "raw": raw,
+        "content_type": content_type,
         "token": draw(st.sampled_from([True, True, True, False])),
         "accept": draw(st.sampled_from([None, None, "application/json", "text/html;q=0.1, application/json"])),
     }
@@ -190,16 +195,17 @@ def attack(world: World, rule: Rule, method: str, req: dict[str, Any]) -> None:
     location = response.headers.get("Location", "")
     if response.status_code in (301, 302, 303) and location.startswith("/") and not location.startswith("//"):
         assert_sane(who.client.get(location), f"{where} -> {location}")
-    assert_consistent(app)
 
 
 def attack_route(world: World, rule: Rule, method: str) -> None:
-    @bounded(5)
+    @bounded(4)
     @given(req=hostile_request(rule, method, world))
     def one_route(req: dict[str, Any]) -> None:
         attack(world, rule, method, req)
 
     one_route()
+    # Whole rows after this route's examples (a half-written row stays, so it is caught here).
+    assert_consistent(world.app)
 
 
 def rules_to_attack(app: Flask) -> list[tuple[Rule, str]]:
@@ -217,11 +223,12 @@ def test_hostile_requests_on_every_route(world: World) -> None:
 
 
 def test_every_route_refuses_hostile_markers_without_the_token(world: World) -> None:
-    """Every POST route, every kind of caller, every field a marker, no token: a 400 that writes nothing."""
+    """Every POST route, visitors, members and moderators, every field a marker, no token: a 400
+    that writes nothing (log-out without a session and the moderators' 404 gate aside)."""
     for rule, method in rules_to_attack(world.app):
         if method != "POST":
             continue
-        for kind in KINDS:
+        for kind in ("visitor", "partner", "moderator"):
             req = {"kind": kind, "path": build_path(rule, {a: str(world.ids[a][0]) for a in rule.arguments}),
                    "overrides": dict(zip(FIELDS, itertools.cycle(MARKERS), strict=False)), "dropped": set(),
                    "query": {}, "encoding": "form", "raw": b"", "content_type": "", "token": False, "accept": None}
@@ -290,3 +297,27 @@ def test_deleting_an_account_with_its_posts_leaves_whole_threads(world: World) -
     page = world.callers["moderator"].client.get(f"/threads/{thread_id}").get_data(as_text=True)
     assert "· 1 reply" in " ".join(page.split()), "the thread's reply count is off"
     assert f'id="post-{opening}"' in page
+
+
+def test_ids_beyond_the_integer_column_on_every_route(world: World) -> None:
+    """SQLite stores any integer, PostgreSQL's integer column refuses one past 2**31 - 1 (a 500 if
+    it reached the query): every route with an id answers such ids as unknown."""
+    for rule, method in rules_to_attack(world.app):
+        ints = [name for name in rule.arguments if "int" in type(rule._converters[name]).__name__.lower()]
+        if not ints:
+            continue
+        for value in (2**31, 10**30):
+            for kind in ("partner", "admin"):
+                who = world.callers[kind]
+                path = build_path(rule, {a: str(value) if a in ints else str(world.ids[a][0]) for a in rule.arguments})
+                before = snapshot(world.app)
+                response = who.client.open(path, method=method, data={"csrf_token": who.token, "note": "x"})
+                assert_sane(response, f"{kind} {method} {path}")
+                assert response.status_code in (302, 400, 404), f"{kind} {method} {path}: {response.status_code}"
+                assert snapshot(world.app) == before, f"{kind} {method} {path} wrote something"
+    admin = world.callers["admin"]
+    for rule, method in rules_to_attack(world.app):
+        if method == "GET" and rule.endpoint != "static":
+            path = build_path(rule, {a: str(world.ids[a][0]) for a in rule.arguments})
+            for page in (str(2**63), "9" * 5000, "-99999999999999999999"):
+                assert_sane(admin.client.get(path, query_string={"page": page}), f"GET {path}?page={page[:20]}")

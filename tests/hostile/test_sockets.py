@@ -112,7 +112,7 @@ def attack_event(world: World, event: str, sockets: dict[str, SocketIOTestClient
                  listeners: list[SocketIOTestClient]) -> None:
     app = world.app
 
-    @bounded(25)
+    @bounded(20)
     @given(kind=st.sampled_from(sorted(sockets)), args=emitted(world), callback=st.sampled_from([True, True, False]))
     def one_event(kind: str, args: tuple[Any, ...], callback: bool) -> None:
         sock = sockets[kind]
