@@ -101,3 +101,9 @@ def test_mute_from_a_chat_line(app: Flask, partner: Account, other_partner: Acco
     with app.app_context():
         assert muted_member_ids(db.session, partner.id) == {other_partner.id}
         assert db.session.scalar(select(func.count()).select_from(Notice)) == 0
+
+
+def test_unmuting_an_impossible_member_id_is_a_quiet_no_op(partner_client: FlaskClient) -> None:
+    for member_id in (0, 2**31, 2**63):
+        response = partner_client.post(f"/account/muted/{member_id}/unmute")
+        assert response.status_code == 302 and response.headers["Location"] == "/account#muted", member_id
