@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from forum.db import HavenSession
 
 log = logging.getLogger(__name__)
 
 _KEY = "haven_after_commit"
+_COMMITTED = "haven_committed"  # committed, waiting for the session to give its connection back
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,18 @@ def on_commit(session: Session, callback: Callable[[], None]) -> None:
 
 @event.listens_for(HavenSession, "after_commit")
 def _after_commit(session: Session) -> None:
-    callbacks = session.info.pop(_KEY, [])
-    for callback in callbacks:
+    # Not run here: SQLAlchemy calls after_commit while the session still holds its
+    # connection, and a callback that reads (a presence count, a member's sockets)
+    # would take a second one from the pool. Under load, every pool connection could
+    # be held by a request waiting for another: they run once the connection is back.
+    session.info.setdefault(_COMMITTED, []).extend(session.info.pop(_KEY, []))
+
+
+@event.listens_for(HavenSession, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is not None:
+        return
+    for callback in session.info.pop(_COMMITTED, []):
         try:
             callback()
         except Exception:  # the data is stored; clients catch up on reconnect
