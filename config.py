@@ -88,6 +88,9 @@ class Config:
     # While the shared store (Redis) is unreachable, each process counts HTTP limits itself
     # instead of failing the request (chat limits do the same, forum.chat.actions.check_rate).
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    # Flask-Limiter switches to that fallback on the first failure; a request that raced the
+    # switch (another greenlet flipped it meanwhile) is let through rather than answered 500.
+    RATELIMIT_SWALLOW_ERRORS = True
     # Prefix of the limit counters in a shared store (Flask-Limiter and chat alike).
     RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "haven")
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per 5 minutes")

@@ -52,6 +52,18 @@ def error_response(status: int, message: str | None = None):  # type: ignore[no-
                 f"Quick exit</a><main><h1>Haven</h1><p>{escape(message)}</p></main></body></html>"), status
 
 
+def _service_briefly_away(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database or Redis is away for now (a restart, a full pool): 503, not 500."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+    if isinstance(exc, OperationalError | InterfaceError | PoolTimeoutError | RedisConnectionError | RedisTimeoutError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.before_request
     def _session_store_down():  # type: ignore[no-untyped-def]
@@ -89,8 +101,6 @@ def register_error_handlers(app: Flask) -> None:
             db.session.rollback()
         except Exception:  # noqa: BLE001
             app.logger.warning("rollback failed after an error")
-        from sqlalchemy.exc import OperationalError
-
-        if isinstance(exc, OperationalError):
+        if _service_briefly_away(exc):
             return error_response(503)
         return error_response(500)

@@ -53,3 +53,32 @@ def test_a_socket_cannot_connect_during_an_outage(partner_client: FlaskClient, c
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     _outage(monkeypatch)
     assert not connect(partner_client).is_connected()
+
+
+@pytest.mark.parametrize("failure", [
+    lambda: __import__("redis").exceptions.ConnectionError("Redis restarts"),
+    lambda: __import__("sqlalchemy").exc.TimeoutError("every pool connection is busy"),
+    lambda: OperationalError("UPDATE", {}, ConnectionResetError("the server closed the connection")),
+], ids=["redis", "pool", "database"])
+def test_a_page_whose_service_is_briefly_away_gets_503_not_500(partner_client: FlaskClient,
+                                                               monkeypatch: pytest.MonkeyPatch,
+                                                               failure: Any) -> None:
+    from forum.rooms import queries
+
+    def away(*_args: Any, **_kwargs: Any) -> None:
+        raise failure()
+
+    monkeypatch.setattr(queries, "visible_rooms", away)
+    response = partner_client.get("/rooms")
+    assert response.status_code == 503
+    assert "briefly unavailable" in response.get_data(as_text=True)
+
+
+def test_a_plain_bug_is_still_a_500(partner_client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from forum.rooms import queries
+
+    def broken(*_args: Any, **_kwargs: Any) -> None:
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(queries, "visible_rooms", broken)
+    assert partner_client.get("/rooms").status_code == 500
