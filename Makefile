@@ -38,12 +38,14 @@ lint: deps
 
 # The whole suite on SQLite, then again on PostgreSQL when it is reachable (required in CI).
 test: setup lint
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not load" $(PYTEST_ARGS)
 	@$(PY) -m tests.services postgres; status=$$?; \
-	if [ $$status -eq 0 ]; then HAVEN_TEST_DATABASE=postgresql $(PY) -m pytest $(PYTEST_ARGS); \
+	if [ $$status -eq 0 ]; then HAVEN_TEST_DATABASE=postgresql $(PY) -m pytest -m "not load" $(PYTEST_ARGS); \
 	elif [ $$status -eq 2 ]; then exit 1; \
 	else echo "PostgreSQL not reachable: PostgreSQL run skipped"; fi
 
+# 200 chat members and 20 posters for 60 s against two processes on a private PostgreSQL and Redis,
+# then the same with Redis and PostgreSQL restarted and a process killed (about 6 minutes).
 test-load: setup
 	$(PY) -m pytest tests/load -m load $(PYTEST_ARGS)
 
