@@ -1,9 +1,14 @@
 """Client addresses, kept only as a keyed hash whose key rotates.
 
-Rate limits and address bans need to recognise a repeat visitor for a while, never
-to know who they are. The key is derived from SECRET_KEY and the current period
+Rate limits need to recognise a repeat visitor for a while, never to know who they
+are. The key is derived from SECRET_KEY and the current period
 (``ADDRESS_HASH_ROTATION``, daily by default), so yesterday's hashes cannot be
-linked to today's and no raw address is ever stored or logged.
+linked to today's and no raw address is ever stored or logged. The hashes live only
+in the limiter's counters, which expire within minutes.
+
+Bans are of accounts, never of addresses: partners and the people they live with
+often share one connection, and refusing a household's address because one member
+of it was banned would lock out the partner, and tell them someone there was.
 """
 
 from __future__ import annotations
