@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import has_request_context
+
 from forum.accounts.models import Member
 from forum.db import utcnow
 from forum.rooms.models import Post, Room, Thread, Visibility
@@ -18,16 +20,31 @@ def _member(user: Any) -> Member | None:
 
 
 def is_moderator(user: Any) -> bool:
+    """A moderator whose powers are on: both audiences, held and removed text, locked threads.
+
+    Within a request (a page or a socket event) that takes what ``can_moderate`` takes:
+    the second factor entered this session and a recent log-in, so a moderator's
+    password alone never opens the other audience's rooms. Outside one (the CLI, a
+    background task) there is no session to steal and the role is enough. Who merely
+    holds the role, verified or not, is ``Member.is_moderator`` (the menu's link to the
+    moderation pages, which ask for the code).
+    """
     member = _member(user)
-    return member is not None and member.is_moderator
+    if member is None or not member.is_moderator:
+        return False
+    if not has_request_context():
+        return True
+    from forum.safety.twofactor import moderator_verified
+
+    return moderator_verified(member)
 
 
 def can_see_room(user: Any, room: Room) -> bool:
-    """Members see the rooms of their own path; moderators see every room."""
+    """Members see the rooms of their own path; moderators (verified: ``is_moderator``) every room."""
     member = _member(user)
     if member is None:
         return False
-    return member.is_moderator or member.path == room.audience
+    return member.path == room.audience or is_moderator(member)
 
 
 def can_see_thread(user: Any, thread: Thread) -> bool:

@@ -86,7 +86,7 @@ def access_message(session: Session, member: Member, message_id: object) -> Chat
     room = session.get(Room, message.room_id)
     if room is None or not permissions.can_see_room(member, room):
         raise NotFound()
-    if message.status == Visibility.HELD and not (member.is_moderator or message.author_id == member.id):
+    if message.status == Visibility.HELD and not (permissions.is_moderator(member) or message.author_id == member.id):
         raise NotFound()
     return message
 

@@ -224,9 +224,9 @@ def do_reply(session: Session, member: Member, parent: Post, *, body: object,
     ``do_create_thread``; sends ``post`` add to the thread's page when published."""
     check_can_write(member)
     thread = _thread_of(session, parent.thread_id)
-    if thread.locked and not member.is_moderator:
+    if thread.locked and not permissions.is_moderator(member):
         raise Forbidden("This thread is closed to new replies.", code="locked")
-    if parent.status not in (Visibility.PUBLISHED, Visibility.DELETED) and not member.is_moderator:
+    if parent.status not in (Visibility.PUBLISHED, Visibility.DELETED) and not permissions.is_moderator(member):
         raise ActionError("That post can't be answered right now.", code="unavailable")
     if parent.depth + 1 > MAX_STORED_DEPTH:
         raise ActionError("This conversation is nested as deep as it can go. Please reply further up.")

@@ -64,13 +64,13 @@ def page_number(raw: object) -> int:
 
 def visible_rooms(session: Session, member: Member) -> list[Room]:
     stmt = select(Room).order_by(Room.audience, Room.position, Room.id)
-    if not member.is_moderator:
+    if not permissions.is_moderator(member):
         stmt = stmt.where(Room.audience == member.path)
     return list(session.scalars(stmt))
 
 
 def _visible_threads(stmt: Select, member: Member) -> Select:  # type: ignore[type-arg]
-    if member.is_moderator:
+    if permissions.is_moderator(member):
         return stmt
     return stmt.where(or_(Thread.status.in_([Visibility.PUBLISHED, Visibility.DELETED]),
                           (Thread.status == Visibility.HELD) & (Thread.author_id == member.id)))
@@ -85,7 +85,7 @@ def visible_thread_count(session: Session, member: Member, room: Room) -> int:
     counts them without reading the published ones.
     """
     others = select(func.count()).select_from(Thread).where(Thread.room_id == room.id)
-    if member.is_moderator:
+    if permissions.is_moderator(member):
         others = others.where(Thread.status.in_([v for v in Visibility if v != Visibility.PUBLISHED]))
     else:
         others = others.where(or_(Thread.status == Visibility.DELETED,

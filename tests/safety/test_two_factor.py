@@ -146,3 +146,27 @@ def test_moderator_verified_predicate_for_socket_handlers(strict_app: Flask, mod
         db.session.rollback()
     with strict_app.app_context():  # no request, no session: nobody is verified
         assert not permissions.can_moderate(db.session.get_one(Member, mod.id))
+
+
+def test_the_other_audience_opens_only_after_the_second_factor(strict_app: Flask, mod: Account) -> None:
+    """A moderator's password alone shows what any member of their path sees: the partner rooms,
+    their threads and their chat stay closed until the code is entered in this session."""
+    from forum.extensions import socketio
+    from tests.chat.conftest import PARTNER_ROOM, room_id
+
+    partner = register(strict_app, "Quiet Harbor 11", "partner")
+    thread_id = start_thread(strict_app, partner, "Partners only", "Something private.").thread_id
+    client = login(strict_app.test_client(), mod)
+    assert client.get(f"/rooms/{PARTNER_ROOM}").status_code == 404
+    assert client.get(f"/threads/{thread_id}").status_code == 404
+    assert f"/rooms/{PARTNER_ROOM}" not in client.get("/rooms").get_data(as_text=True)
+    assert "/rooms/early-days" in client.get("/rooms").get_data(as_text=True)  # their own path's rooms
+    sock = socketio.test_client(strict_app, flask_test_client=client)
+    refused = sock.emit("join", {"room_id": room_id(strict_app, PARTNER_ROOM)}, callback=True)
+    assert refused["ok"] is False and refused["code"] == "not_found"
+
+    _enrol(client)  # enrolling enters a first code for this session
+    assert client.get(f"/rooms/{PARTNER_ROOM}").status_code == 200
+    assert client.get(f"/threads/{thread_id}").status_code == 200
+    assert sock.emit("join", {"room_id": room_id(strict_app, PARTNER_ROOM)}, callback=True)["ok"] is True
+    sock.disconnect()
