@@ -494,8 +494,8 @@ def check_answer(client: FlaskClient, response: TestResponse, expected: Answer, 
     assert response.status_code == 302, f"{where}: {response.status_code}, designed a redirect to {expected.path}"
     location = urlsplit(response.headers["Location"]).path
     assert location.startswith(expected.path), f"{where}: redirected to {location}, designed {expected.path}"
-    if expected.path == "/" and expected is OUT:
-        assert location == "/", where
+    if expected is OUT:
+        assert location == "/", f"{where}: redirected to {location}, designed the landing page"
     if expected.says:
         page = client.get(response.headers["Location"]).get_data(as_text=True)
         assert expected.says in page.replace("&#39;", "'"), f"{where}: the page does not say {expected.says!r}"
