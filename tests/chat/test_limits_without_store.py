@@ -1,5 +1,5 @@
 """When the shared rate-limit store (Redis) is unreachable, limits are counted in each process:
-members can still log in and chat, and the limit of 5 lines in 10 seconds still holds."""
+members can still log in and chat, and the chat limit still holds."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ NOWHERE = "redis://127.0.0.1:9/0"  # the discard port: nothing listens there
 
 @pytest.fixture
 def storeless_app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    app = make_app(database_url, RATELIMIT_STORAGE_URI=NOWHERE)
+    # A minute-long window: however slow the machine, the six lines fall within it.
+    app = make_app(database_url, RATELIMIT_STORAGE_URI=NOWHERE, CHAT_RATE_LIMIT="5 per minute")
     yield app
     with app.app_context():
         db.require_engine().dispose()
