@@ -17,8 +17,10 @@ The roles, in column order:
   every page answers as for a visitor, and logging in again is refused.
 * moderator: second factor entered this session (the app runs with
   REQUIRE_MODERATOR_TOTP on, as in production).
-* no_2fa: a moderator who has not set up a second factor: every moderation page
-  sends them to set it up, and no moderation event reaches their socket.
+* no_2fa: a moderator in recovery who has not set up a second factor: every moderation
+  page sends them to set it up, no moderation event reaches their socket, and the
+  partner rooms answer 404 as for any member in recovery (a moderator's password alone
+  opens only their own path's rooms).
 * admin: a verified admin, the only one who manages the moderator role.
 
 Every target is a partner-room object or a member, made through the real actions.
@@ -216,9 +218,9 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("POST", "safety.quick_exit"):       Row((LOGIN,  204,    204,     204,   LOGIN,  204,      204,    204),
                                              fresh=True),
     # Safety: muting another member (a private choice, open to everyone who can see them)
-    ("POST", "safety.mute_author"):      Row((LOGIN,  POST,   404,     POST,  LOGIN,  POST,     POST,   POST),
+    ("POST", "safety.mute_author"):      Row((LOGIN,  POST,   404,     POST,  LOGIN,  POST,     404,    POST),
                                              reply),
-    ("POST", "safety.mute_chat_author"): Row((LOGIN,  ACCOUNT, 404,    ACCOUNT, LOGIN, ACCOUNT, ACCOUNT, ACCOUNT),
+    ("POST", "safety.mute_chat_author"): Row((LOGIN,  ACCOUNT, 404,    ACCOUNT, LOGIN, ACCOUNT,  404,    ACCOUNT),
                                              chat_line),
     # Safety: moderators' content warnings and the second factor
     ("GET", "safety.post_warning"):      Row((LOGIN,  404,    404,     404,   LOGIN,  200,      ENROL,  200),
@@ -234,31 +236,31 @@ ROUTES: dict[tuple[str, str], Row] = {
                                              data=WRONG_CODE),
     # Rooms, threads and posts (all targets in a partner room)
     ("GET", "rooms.index"):              Row((LOGIN,  200,    200,     200,   LOGIN,  200,      200,    200)),
-    ("GET", "rooms.room"):               Row((LOGIN,  200,    404,     200,   LOGIN,  200,      200,    200), room),
-    ("GET", "rooms.new_thread"):         Row((LOGIN,  200,    404,     200,   LOGIN,  200,      200,    200), room),
-    ("POST", "rooms.create_thread"):     Row((LOGIN,  THREAD, 404,     403,   LOGIN,  THREAD,   THREAD, THREAD),
+    ("GET", "rooms.room"):               Row((LOGIN,  200,    404,     200,   LOGIN,  200,      404,    200), room),
+    ("GET", "rooms.new_thread"):         Row((LOGIN,  200,    404,     200,   LOGIN,  200,      404,    200), room),
+    ("POST", "rooms.create_thread"):     Row((LOGIN,  THREAD, 404,     403,   LOGIN,  THREAD,   404,    THREAD),
                                              room, data=form(title="A new evening", body="Thank you for listening.")),
-    ("GET", "rooms.thread"):             Row((LOGIN,  200,    404,     200,   LOGIN,  200,      200,    200), thread),
-    ("POST", "rooms.reply_to_thread"):   Row((LOGIN,  THREAD, 404,     403,   LOGIN,  THREAD,   THREAD, THREAD),
+    ("GET", "rooms.thread"):             Row((LOGIN,  200,    404,     200,   LOGIN,  200,      404,    200), thread),
+    ("POST", "rooms.reply_to_thread"):   Row((LOGIN,  THREAD, 404,     403,   LOGIN,  THREAD,   404,    THREAD),
                                              thread, data=form(body="I hear you, and I'm here.")),
-    ("GET", "rooms.post"):               Row((LOGIN,  200,    404,     200,   LOGIN,  200,      200,    200), opening),
-    ("GET", "rooms.reply_form"):         Row((LOGIN,  200,    404,     200,   LOGIN,  200,      200,    200), opening),
-    ("POST", "rooms.reply"):             Row((LOGIN,  THREAD, 404,     403,   LOGIN,  THREAD,   THREAD, THREAD),
+    ("GET", "rooms.post"):               Row((LOGIN,  200,    404,     200,   LOGIN,  200,      404,    200), opening),
+    ("GET", "rooms.reply_form"):         Row((LOGIN,  200,    404,     200,   LOGIN,  200,      404,    200), opening),
+    ("POST", "rooms.reply"):             Row((LOGIN,  THREAD, 404,     403,   LOGIN,  THREAD,   404,    THREAD),
                                              opening, data=form(body="Same here, thank you for writing.")),
     # Only the author rewrites or deletes; moderators read but do not rewrite members' words.
-    ("GET", "rooms.edit"):               Row((LOGIN,  200,    404,     403,   LOGIN,  403,      403,    403), opening),
-    ("POST", "rooms.edit"):              Row((LOGIN,  THREAD, 404,     403,   LOGIN,  403,      403,    403),
+    ("GET", "rooms.edit"):               Row((LOGIN,  200,    404,     403,   LOGIN,  403,      404,    403), opening),
+    ("POST", "rooms.edit"):              Row((LOGIN,  THREAD, 404,     403,   LOGIN,  403,      404,    403),
                                              opening, data=form(body="Edited: it was the worst night of my life.")),
-    ("GET", "rooms.delete_form"):        Row((LOGIN,  200,    404,     403,   LOGIN,  403,      403,    403), deletable),
-    ("POST", "rooms.delete"):            Row((LOGIN,  THREAD, 404,     403,   LOGIN,  403,      403,    403), deletable),
+    ("GET", "rooms.delete_form"):        Row((LOGIN,  200,    404,     403,   LOGIN,  403,      404,    403), deletable),
+    ("POST", "rooms.delete"):            Row((LOGIN,  THREAD, 404,     403,   LOGIN,  403,      404,    403), deletable),
     # Chat over HTTP
-    ("GET", "chat.page"):                Row((LOGIN,  200,    404,     200,   LOGIN,  200,      200,    200), room),
-    ("POST", "chat.send"):               Row((LOGIN,  CHAT,   404,     403,   LOGIN,  CHAT,     CHAT,   CHAT),
+    ("GET", "chat.page"):                Row((LOGIN,  200,    404,     200,   LOGIN,  200,      404,    200), room),
+    ("POST", "chat.send"):               Row((LOGIN,  CHAT,   404,     403,   LOGIN,  CHAT,     404,    CHAT),
                                              room, data=form(body="Hello everyone, I'm here tonight.")),
     # Members' side of moderation
-    ("GET", "moderation.flag_form"):     Row((LOGIN,  200,    404,     200,   LOGIN,  200,      200,    200),
+    ("GET", "moderation.flag_form"):     Row((LOGIN,  200,    404,     200,   LOGIN,  200,      404,    200),
                                              query="item_type=post&item_id={reply_id}"),
-    ("POST", "moderation.flag"):         Row((LOGIN,  POST,   404,     POST,  LOGIN,  POST,     POST,   POST),
+    ("POST", "moderation.flag"):         Row((LOGIN,  POST,   404,     POST,  LOGIN,  POST,     404,    POST),
                                              data=lambda w, _a: {"item_type": "post", "item_id": str(w.reply_id),
                                                                  "reason": "spam"}),
     ("GET", "moderation.notice_list"):   Row((LOGIN,  200,    200,     200,   LOGIN,  200,      200,    200)),
@@ -317,12 +319,12 @@ EVENTS: dict[str, tuple[str, ...]] = {
     #               visitor    partner  recovery     muted    banned    moderator     no_2fa    admin
     "connect":      ("refused", "member", "member",    "member", "refused", "moderators", "member", "moderators"),
     "disconnect":   ("refused", "closed", "closed",    "closed", "closed",  "closed",     "closed", "closed"),
-    "join":         ("refused", "ok",     "not_found", "ok",     "closed",  "ok",         "ok",     "ok"),
-    "leave":        ("refused", "ok",     "not_found", "ok",     "closed",  "ok",         "ok",     "ok"),
-    "send":         ("refused", "ok",     "not_found", "muted",  "closed",  "ok",         "ok",     "ok"),
-    "history":      ("refused", "ok",     "not_found", "ok",     "closed",  "ok",         "ok",     "ok"),
-    "since":        ("refused", "ok",     "not_found", "ok",     "closed",  "ok",         "ok",     "ok"),
-    "watch_thread": ("refused", "ok",     "not_found", "ok",     "closed",  "ok",         "ok",     "ok"),
+    "join":         ("refused", "ok",     "not_found", "ok",     "closed",  "ok",         "not_found", "ok"),
+    "leave":        ("refused", "ok",     "not_found", "ok",     "closed",  "ok",         "not_found", "ok"),
+    "send":         ("refused", "ok",     "not_found", "muted",  "closed",  "ok",         "not_found", "ok"),
+    "history":      ("refused", "ok",     "not_found", "ok",     "closed",  "ok",         "not_found", "ok"),
+    "since":        ("refused", "ok",     "not_found", "ok",     "closed",  "ok",         "not_found", "ok"),
+    "watch_thread": ("refused", "ok",     "not_found", "ok",     "closed",  "ok",         "not_found", "ok"),
 }
 # fmt: on
 
@@ -380,7 +382,7 @@ def build_world(app: Flask, role: str) -> World:
         "muted": register(app, "Soft Rain 61", "partner"),
         "banned": register(app, "Soft Rain 62", "partner"),
         "moderator": register(app, "Calm Lantern 31", "recovery", role="moderator"),
-        "no_2fa": register(app, "Kind Meadow 51", "partner", role="moderator"),
+        "no_2fa": register(app, "Kind Meadow 51", "recovery", role="moderator"),
         "admin": register(app, "Wise Willow 41", "partner", role="admin"),
         "other": register(app, "Gentle Cedar 12", "partner"),
     }
