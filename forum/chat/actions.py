@@ -26,10 +26,9 @@ from flask import current_app
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import SlidingWindowCounterRateLimiter
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from forum.accounts.models import Member
@@ -177,7 +176,9 @@ _MESSAGE: Table = ChatMessage.__table__  # type: ignore[assignment]
 # Built once: a statement object keeps its compiled form's cache key, so each use skips both.
 _BUMP = (update(_CURSOR).where(_CURSOR.c.room_id == bindparam("room")).values(seq=_CURSOR.c.seq + 1)
          .returning(_CURSOR.c.seq))
-_INSERT = insert(_MESSAGE).returning(_MESSAGE.c.id)
+# A line whose author already used its client id (a resend) is not inserted and returns no id.
+_INSERT = {dialect: make(_MESSAGE).on_conflict_do_nothing(index_elements=["author_id", "client_id"])
+           .returning(_MESSAGE.c.id) for dialect, make in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))}
 _FIND_SENT = select(_MESSAGE.c.id).where(_MESSAGE.c.author_id == bindparam("author"),
                                          _MESSAGE.c.client_id == bindparam("client"))
 
@@ -215,13 +216,13 @@ def _insert_message(session: Session, author: Member, **values: object) -> ChatM
 
     The hottest write in Haven: the ORM's unit of work costs more than the rest of a
     send together, and a chat line needs none of it (no cascades, no defaults to fetch
-    but the id).
-    ActionError "duplicate" when the author's client id is taken (a resend that raced).
+    but the id). ActionError "duplicate" when the author already sent a line under this
+    client id (a resend): the caller rolls back and answers with ``find_sent_message``.
     """
-    try:
-        new_id = session.connection().execute(_INSERT, values).scalar_one()
-    except IntegrityError:
-        raise ActionError("That message was already sent.", code="duplicate", status=409) from None
+    connection = session.connection()
+    new_id = connection.execute(_INSERT[connection.dialect.name], values).scalar()
+    if new_id is None:
+        raise ActionError("That message was already sent.", code="duplicate", status=409)
     # What was stored, as an object outside the session: read by the answer and the
     # broadcast only (later changes load the row afresh through the session).
     return ChatMessage(id=new_id, author=author, **values)
@@ -233,20 +234,16 @@ def do_send_message(session: Session, member: Member, room: Room, body: object, 
 
     Raises ActionError with a code the client can act on: banned, muted (Forbidden),
     empty, too_long, invalid, rate_limited, refused (screening), confirm
-    (NeedsConfirmation: resend with ``confirmed=True``), duplicate (two sends with one
-    client id raced: roll back and answer with ``find_sent_message``). A resend with a
-    known ``client_id`` returns the stored message and writes nothing. Held messages
-    are stored but not broadcast; flagged ones are broadcast and queued for review.
+    (NeedsConfirmation: resend with ``confirmed=True``), duplicate (a resend of a line
+    already stored under this ``client_id``, found by the insert itself: the caller
+    rolls back, which also returns the change number, and answers with the stored
+    line from ``find_sent_message``). The rate limit is counted only once the line is
+    in, so a resend never counts against it. Held messages are stored but not
+    broadcast; flagged ones are broadcast and queued for review.
     """
     check_can_write(member)
     text = check_message_body(body)
     key = check_client_id(client_id)
-    existing = find_sent_message(session, member, key)
-    if existing is not None:
-        if existing.room_id != room.id:
-            raise ActionError("That message couldn't be sent. Please reload the page.", code="invalid")
-        return Sent(existing, None)
-    check_rate(member)
     verdict = screen_member_text(session, member, text, kind="chat", confirmed=confirmed)
     status = Visibility.HELD if verdict.decision == "hold" else Visibility.PUBLISHED
     # Numbered last, just before the insert: the counter's lock is held from here to the commit.
@@ -254,6 +251,7 @@ def do_send_message(session: Session, member: Member, room: Room, body: object, 
     message = _insert_message(session, member, room_id=room.id, author_id=member.id, body=verdict.text,
                               body_html=render_chat(verdict.text), status=status, client_id=key, seq=seq,
                               created_at=utcnow())
+    check_rate(member)  # refused: the caller rolls back the line and its number with it
     if status == Visibility.PUBLISHED:
         notify_message_added(session, message)
     record_screening(session, item_type="chat", item_id=message.id, author_id=member.id, room_id=room.id,

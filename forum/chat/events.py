@@ -263,13 +263,16 @@ class ChatNamespace(Namespace):
             sent = actions.do_send_message(db.session, member, room, data.get("body"), data.get("client_id"),
                                            confirmed=confirmed)
         except ActionError as exc:
-            if exc.code != "duplicate":
+            # A resend (its answer was lost on the way) is answered with the line stored the
+            # first time, even if screening would now refuse it (a watched word added since).
+            if exc.code not in ("duplicate", "refused"):
                 raise
-            # Two sends with one client id raced; answer with the copy that was stored.
             db.session.rollback()
             existing = actions.find_sent_message(db.session, member, actions.check_client_id(data.get("client_id")))
             if existing is None:
                 raise
+            if existing.room_id != room.id:
+                raise ActionError("That message couldn't be sent. Please reload the page.", code="invalid") from None
             return send_ack(actions.Sent(existing, None))
         return send_ack(sent)
 

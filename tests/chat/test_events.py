@@ -202,6 +202,33 @@ def test_rate_limit_allows_five_in_ten_seconds(app: Flask, partner_client: Flask
     assert _send(connect(other_partner_client), partner_room, "my turn")["ok"] is True
 
 
+def test_a_resend_never_counts_against_the_limit_and_a_refusal_takes_no_number(
+        app: Flask, partner_client: FlaskClient, connect: Any, partner_room: int,
+        moderator_client: FlaskClient) -> None:
+    """A member whose answer was lost resends under the same id, even at the limit: they get the line
+    they sent. A line refused as too fast is not stored and uses up no change number."""
+    sock = connect(partner_client)
+    acks = [_send(sock, partner_room, f"message {i}", client_id=f"limit-key-{i:04d}") for i in range(5)]
+    assert all(a["ok"] for a in acks)
+    again = _send(sock, partner_room, "message 4", client_id="limit-key-0004")
+    assert again["ok"] is True and again["id"] == acks[4]["id"]
+    too_fast = _send(sock, partner_room, "message 5", client_id="limit-key-0005")
+    assert too_fast["code"] == "rate_limited"
+    assert len(stored(app)) == 5
+    others = connect(moderator_client)  # a different member: the next line takes the very next number
+    nxt = _send(others, partner_room, "after the refusal", client_id="next-key-0001")
+    assert nxt["ok"] is True and nxt["message"]["seq"] == acks[4]["message"]["seq"] + 1
+
+
+def test_a_client_id_reused_in_another_room_is_refused(app: Flask, moderator_client: FlaskClient, connect: Any,
+                                                       partner_room: int, recovery_room: int) -> None:
+    sock = connect(moderator_client)  # moderators may write in both rooms
+    assert _send(sock, partner_room, "first room", client_id="room-key-0001")["ok"] is True
+    other = _send(sock, recovery_room, "first room", client_id="room-key-0001")
+    assert other["ok"] is False and other["code"] == "invalid"
+    assert len(stored(app)) == 1
+
+
 def test_a_resend_with_the_same_client_id_is_stored_once(app: Flask, partner_client: FlaskClient,
                                                          other_partner_client: FlaskClient, connect: Any,
                                                          partner_room: int) -> None:
