@@ -237,21 +237,24 @@ def do_send_message(session: Session, member: Member, room: Room, body: object, 
     (NeedsConfirmation: resend with ``confirmed=True``), duplicate (a resend of a line
     already stored under this ``client_id``, found by the insert itself: the caller
     rolls back, which also returns the change number, and answers with the stored
-    line from ``find_sent_message``). The rate limit is counted only once the line is
-    in, so a resend never counts against it. Held messages are stored but not
-    broadcast; flagged ones are broadcast and queued for review.
+    line from ``find_sent_message``; a resend answered "rate_limited" or "refused" is
+    looked up the same way). Held messages are stored but not broadcast; flagged ones
+    are broadcast and queued for review.
     """
     check_can_write(member)
     text = check_message_body(body)
     key = check_client_id(client_id)
     verdict = screen_member_text(session, member, text, kind="chat", confirmed=confirmed)
+    # Before any write: the limiter may wait on Redis, and nothing may wait while this
+    # transaction holds the room's counter (under gevent on SQLite, another greenlet of
+    # the process would then block the whole process on the database lock).
+    check_rate(member)
     status = Visibility.HELD if verdict.decision == "hold" else Visibility.PUBLISHED
     # Numbered last, just before the insert: the counter's lock is held from here to the commit.
     seq = take_seq(session, room.id) if status == Visibility.PUBLISHED else 0
     message = _insert_message(session, member, room_id=room.id, author_id=member.id, body=verdict.text,
                               body_html=render_chat(verdict.text), status=status, client_id=key, seq=seq,
                               created_at=utcnow())
-    check_rate(member)  # refused: the caller rolls back the line and its number with it
     if status == Visibility.PUBLISHED:
         notify_message_added(session, message)
     record_screening(session, item_type="chat", item_id=message.id, author_id=member.id, room_id=room.id,

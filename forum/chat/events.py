@@ -264,8 +264,8 @@ class ChatNamespace(Namespace):
                                            confirmed=confirmed)
         except ActionError as exc:
             # A resend (its answer was lost on the way) is answered with the line stored the
-            # first time, even if screening would now refuse it (a watched word added since).
-            if exc.code not in ("duplicate", "refused"):
+            # first time, even if it would now be refused (too fast, or a watched word added since).
+            if exc.code not in ("duplicate", "refused", "rate_limited"):
                 raise
             db.session.rollback()
             existing = actions.find_sent_message(db.session, member, actions.check_client_id(data.get("client_id")))
