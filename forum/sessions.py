@@ -15,12 +15,12 @@ from typing import Any
 
 from flask import Flask, Request, Response, g
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import CallbackDict
 
-from forum.accounts.models import Member, WebSession
+from forum.accounts.models import Member, Notice, WebSession
 from forum.db import as_utc, db, utcnow
 
 # How stale ``last_seen_at`` may get before a request writes it again (saves a write per request).
@@ -80,6 +80,16 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         self.member_id = None
 
 
+# The session, its member and the member's unread-notice count (for the menu on every page): one
+# round trip per request and per socket event. Built once, so its cache key is computed once.
+_SESSION_WITH_MEMBER = (
+    select(WebSession.created_at, WebSession.last_seen_at, WebSession.data, WebSession.member_id, Member,
+           select(func.count(Notice.id)).where(Notice.member_id == WebSession.member_id, Notice.read_at.is_(None))
+           .correlate(WebSession).scalar_subquery())
+    .outerjoin(Member, Member.id == WebSession.member_id)
+    .where(WebSession.id_hash == bindparam("id_hash")))
+
+
 class ServerSessionInterface(SessionInterface):
     """Flask's session interface over the ``web_session`` table."""
 
@@ -111,16 +121,13 @@ class ServerSessionInterface(SessionInterface):
             return None
         s = db.session
         try:
-            found = s.execute(
-                select(WebSession.created_at, WebSession.last_seen_at, WebSession.data, WebSession.member_id, Member)
-                .outerjoin(Member, Member.id == WebSession.member_id)
-                .where(WebSession.id_hash == hash_session_id(sid))).first()
+            found = s.execute(_SESSION_WITH_MEMBER, {"id_hash": hash_session_id(sid)}).first()
         except SQLAlchemyError:
             s.rollback()
             raise
         if found is None:
             return None
-        created_at, last_seen_at, data, member_id, member = found
+        created_at, last_seen_at, data, member_id, member, unread = found
         now = utcnow()
         created = as_utc(created_at) or now
         seen = as_utc(last_seen_at) or now
@@ -132,6 +139,7 @@ class ServerSessionInterface(SessionInterface):
         values = dict(data or {})
         if member is not None and member.is_active and values.get("_user_id") == member.auth_token:
             g._login_user = member
+            g.unread_notices = int(unread or 0)  # the menu's count (forum.moderation.notices.unread_count)
         return ServerSession(values, sid=sid, member_id=member_id, created_at=created, last_seen_at=seen)
 
     def _delete_cookie(self, app: Flask, response: Response) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request, url_for
 from flask_login import current_user
 
 from forum import permissions
@@ -31,10 +31,30 @@ def iso(value: datetime | None) -> str:
     return value.isoformat() if value else ""
 
 
+_FIXED_URLS: dict[tuple[str, str, tuple[tuple[str, str], ...]], str] = {}
+
+
+def fixed_url(endpoint: str, **values: str) -> str:
+    """``url_for`` for the links that are the same on every page (static files, the menu, the footer).
+
+    Every page has about fifteen of them and building each costs more than the query of a
+    small page, so each is built once per site root and remembered. Only for fixed
+    arguments: links carrying an id go through ``url_for``.
+    """
+    key = (request.script_root, endpoint, tuple(sorted(values.items())))
+    url = _FIXED_URLS.get(key)
+    if url is None:
+        url = url_for(endpoint, **values)  # type: ignore[arg-type]
+        if len(_FIXED_URLS) < 1024:
+            _FIXED_URLS[key] = url
+    return url
+
+
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["when"] = when
     app.jinja_env.filters["iso"] = iso
     app.jinja_env.globals["perm"] = permissions
+    app.jinja_env.globals["fixed_url"] = fixed_url
 
     @app.context_processor
     def _globals() -> dict[str, object]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -50,7 +50,8 @@ def _moderation_globals() -> dict[str, Any]:
     def unread_notices() -> int:
         if not current_user.is_authenticated:
             return 0
-        return notices.unread_count(db.session, current_user.id)
+        counted = g.get("unread_notices")  # read with the session (forum.sessions), when it was
+        return counted if counted is not None else notices.unread_count(db.session, current_user.id)
 
     return {"unread_notices": unread_notices}
 
@@ -113,6 +114,7 @@ def notice_list():  # type: ignore[no-untyped-def]
     if unread:
         notices.do_mark_read(db.session, current_user.id)
         db.session.commit()
+        g.unread_notices = 0  # the menu on this very page counts none any more
     return render_template("moderation/notices.html", notices=items, new_ids=unread)
 
 
