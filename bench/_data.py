@@ -5,9 +5,10 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
+from flask import Flask
 from sqlalchemy import Engine, insert, select, text
 
-from forum.db import utcnow
+from forum.db import make_engine, utcnow
 from forum.models import Base, Member, Post, Room, Thread
 from forum.moderation.models import Flag, ModerationLog, ReviewItem
 
@@ -21,6 +22,25 @@ BODY_HTML = ("<p>Thank you for sharing this. I remember feeling exactly the same
 
 def create_schema(engine: Engine) -> None:
     Base.metadata.create_all(engine)
+
+
+def seeded_app(url: str, accounts: list[tuple[str, str, str]]) -> Flask:
+    """The schema, the default rooms and watched words, and ``accounts`` (pseudonym, password,
+    role; path partner) made through the real sign-up action; returns the app."""
+    from forum import create_app
+    from forum.accounts.actions import do_register
+    from forum.cli import seed
+    from forum.db import db
+
+    create_schema(make_engine(url))
+    app = create_app({"HAVEN_ENV": "test", "DATABASE_URL": url})
+    with app.app_context():
+        seed(db.session)
+        for pseudonym, password, role in accounts:
+            do_register(db.session, pseudonym=pseudonym, password=password, path="partner",
+                        accepted_guidelines=True, role=role)
+        db.session.commit()
+    return app
 
 
 def members(engine: Engine, count: int, path: str = "partner") -> list[int]:

@@ -44,20 +44,8 @@ def build(url: str) -> tuple[int, str]:
     The big thread nests no deeper than Haven shows on the thread page (MAX_THREAD_DEPTH), so
     all 200 posts are on the one page measured.
     """
-    from forum import create_app
-    from forum.cli import seed
-    from forum.db import db
-
+    app = _data.seeded_app(url, [(READER, PASSWORD, "member")])
     engine = make_engine(url)
-    _data.create_schema(engine)
-    app = create_app({"HAVEN_ENV": "test", "DATABASE_URL": url})
-    with app.app_context():
-        seed(db.session)
-        db.session.commit()
-        from forum.accounts.actions import do_register
-
-        do_register(db.session, pseudonym=READER, password=PASSWORD, path="partner", accepted_guidelines=True)
-        db.session.commit()
     depth = int(app.config["MAX_THREAD_DEPTH"])
     authors = _data.members(engine, 20)
     _data.fill(engine, threads=29, posts_per_thread=5, author_ids=authors, audience="partner")

@@ -51,24 +51,9 @@ TARGET = 1.5
 
 def populate(url: str, posts: int) -> dict[str, Any]:
     """Fill the database at ``url``; returns what the measurement needs and how long it took."""
-    from forum import create_app
-    from forum.cli import seed
-    from forum.db import db
-
     started = time.monotonic()
+    _data.seeded_app(url, [("Scale Reader", PASSWORD, "member"), ("Scale Keeper", PASSWORD, "moderator")])
     engine = make_engine(url)
-    _data.create_schema(engine)
-    app = create_app({"HAVEN_ENV": "test", "DATABASE_URL": url})
-    with app.app_context():
-        seed(db.session)
-        db.session.commit()
-        from forum.accounts.actions import do_register
-
-        do_register(db.session, pseudonym="Scale Reader", password=PASSWORD, path="partner",
-                    accepted_guidelines=True)
-        do_register(db.session, pseudonym="Scale Keeper", password=PASSWORD, path="partner",
-                    accepted_guidelines=True, role="moderator")
-        db.session.commit()
     with engine.connect() as conn:
         moderator_id = conn.execute(text("SELECT id FROM member WHERE pseudonym = 'Scale Keeper'")).scalar_one()
     authors = max(20, posts // 100)

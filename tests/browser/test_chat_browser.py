@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.chat.conftest import PARTNER_ROOM, room_id
+from tests.chat.conftest import PARTNER_ROOM, room_id, send_line
 from tests.conftest import Account, register
 
 pytestmark = pytest.mark.browser
@@ -82,16 +82,7 @@ def test_two_partners_chat_live_and_the_other_path_cannot_join(browser: Any, liv
 
 
 def _send_in_process(app: Flask, account: Account, room: int, body: str) -> int:
-    from forum.accounts.models import Member
-    from forum.chat.actions import do_send_message
-    from forum.db import db
-    from forum.rooms.models import Room
-
-    with app.test_request_context():
-        sent = do_send_message(db.session, db.session.get_one(Member, account.id), db.session.get_one(Room, room),
-                               body)
-        db.session.commit()
-        return sent.message.id
+    return send_line(app, account.id, room, body)
 
 
 def test_a_lost_broadcast_still_arrives_and_changes_apply_live(browser: Any, live_app: Flask,

@@ -54,6 +54,16 @@ def connect(app: Flask) -> Iterator[Callable[[FlaskClient], SocketIOTestClient]]
             sock.disconnect()
 
 
+def send_line(app: Flask, author_id: int, room: int, body: str) -> int:
+    """A chat line sent through the real write path (screened, numbered, stored, broadcast)."""
+    from forum.chat.actions import do_send_message
+
+    with app.test_request_context():
+        sent = do_send_message(db.session, db.session.get_one(Member, author_id), db.session.get_one(Room, room), body)
+        db.session.commit()
+        return sent.message.id
+
+
 def received(sock: SocketIOTestClient, name: str) -> list[dict[str, Any]]:
     """The payloads of every ``name`` event the socket received since the last call."""
     return [p["args"][0] for p in sock.get_received() if p["name"] == name]

@@ -53,6 +53,22 @@ def server_env(database_url: str, tmp_path: Path, **extra: str) -> dict[str, str
     return env
 
 
+def wait_until_serving(base: str, proc: subprocess.Popen[str], what: str, seconds: float = 30) -> None:
+    """Return once ``base``/healthz answers 200; RuntimeError (with the output, when captured)
+    if ``proc`` ends or ``seconds`` pass first."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if requests.get(base + "/healthz", timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            out = proc.stdout.read() if proc.stdout and proc.poll() is not None else ""
+            raise RuntimeError(f"{what} did not start:\n{out[-3000:]}")
+        time.sleep(0.1)
+
+
 @contextmanager
 def serve(kind: str, env: dict[str, str]) -> Iterator[str]:
     """Start one server process: ``threading`` (wsgi.py, Werkzeug) or ``gevent`` (gunicorn -k gevent)."""
@@ -66,17 +82,7 @@ def serve(kind: str, env: dict[str, str]) -> Iterator[str]:
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                out = proc.stdout.read() if proc.stdout else ""
-                raise RuntimeError(f"{kind} server did not start:\n{out[-3000:]}")
-            time.sleep(0.1)
+        wait_until_serving(base, proc, f"{kind} server")
         yield base
     finally:
         proc.send_signal(signal.SIGTERM)

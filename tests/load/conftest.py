@@ -23,10 +23,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 
 from tests import services
-from tests.live.conftest import ROOT, free_port, server_env
+from tests.live.conftest import ROOT, free_port, server_env, wait_until_serving
 
 FIGURES: list[str] = []
 
@@ -138,17 +137,11 @@ class Server:
                 "--log-level", "warning", "--graceful-timeout", "2", "wsgi:app"]
         self.proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(self.base + "/healthz", timeout=1).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"Haven did not start; see {log}")
-            time.sleep(0.1)
+        try:
+            wait_until_serving(self.base, self.proc, f"Haven (see {log})", seconds=60)  # type: ignore[arg-type]
+        except RuntimeError:
+            self.stop()
+            raise
 
     def kill(self) -> None:
         """As a crash would: SIGKILL to the whole process group, no goodbye to its sockets."""

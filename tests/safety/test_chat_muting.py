@@ -17,6 +17,7 @@ from forum.accounts.models import MemberMute, Notice
 from forum.db import db
 from forum.extensions import socketio
 from forum.rooms.models import Room
+from tests.chat.conftest import send_line
 from tests.conftest import Account, login, register
 
 MUTED_LINE = "a line from the muted member about the copper kettle"
@@ -59,16 +60,7 @@ def _mute(app: Flask, muter: Account, muted: Account) -> None:
 
 
 def _line(app: Flask, author: Account, room_id: int, body: str) -> int:
-    """A chat line sent through the real write path (screened, numbered, stored)."""
-    from forum.accounts.models import Member
-    from forum.chat.actions import do_send_message
-    from forum.rooms.models import Room
-
-    with app.test_request_context():
-        sent = do_send_message(db.session, db.session.get_one(Member, author.id), db.session.get_one(Room, room_id),
-                               body)
-        db.session.commit()
-        return sent.message.id
+    return send_line(app, author.id, room_id, body)
 
 
 def test_live_line_of_a_muted_member_arrives_as_a_placeholder_for_the_muter_only(

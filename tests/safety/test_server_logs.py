@@ -17,7 +17,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +33,7 @@ from sqlalchemy import select
 from forum.db import db
 from forum.rooms.models import Room
 from tests.conftest import Account, register
+from tests.live.conftest import wait_until_serving
 
 pytestmark = pytest.mark.live
 
@@ -85,16 +85,7 @@ def serve(kind: str, database_url: str, tmp_path: Path) -> Iterator[dict[str, An
                             stderr=subprocess.STDOUT, text=True)
     info: dict[str, Any] = {"base": f"http://{SERVER}:{port}", "port": port, "output": ""}
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(info["base"] + "/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{kind} server did not start:\n{proc.stdout.read() if proc.stdout else ''}")
-            time.sleep(0.1)
+        wait_until_serving(info["base"], proc, f"{kind} server")
         yield info
     finally:
         proc.send_signal(signal.SIGTERM)
