@@ -63,6 +63,7 @@ def signup():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/signup/suggest")
+@limiter.limit("60 per minute")  # each answer reads the member table: plenty for a person, not for a script
 def suggest():  # type: ignore[no-untyped-def]
     """The same suggestion as /signup?suggest=1, as JSON for the page's script."""
     return {"pseudonym": suggest_free_pseudonym(db.session)}

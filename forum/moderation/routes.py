@@ -65,7 +65,7 @@ def _can_flag(item: Any) -> bool:
 # Members: flags and notices -----------------------------------------------------------------
 
 def _flag_limit():  # type: ignore[no-untyped-def]
-    return limiter.limit("30 per hour", methods=["POST"], key_func=lambda: f"flags:member:{current_user.get_id()}")
+    return limiter.limit("30 per hour", methods=["POST"], key_func=lambda: f"flags:member:{current_user.id}")
 
 
 @bp.get("/flags/new")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from flask.testing import FlaskClient
 
 from forum.accounts import pseudonyms as p
 from forum.accounts.pseudonyms import normalize_pseudonym, pseudonym_key, pseudonym_problem, suggest_pseudonym
@@ -89,3 +90,10 @@ def test_every_possible_suggestion_is_acceptable() -> None:
     for _ in range(50):
         words = suggest_pseudonym().split()
         assert len(words) == 3 and words[0] in p._ADJECTIVES and words[1] in p._NOUNS and words[2].isdigit()
+
+
+def test_suggestions_are_limited_per_address(client: FlaskClient) -> None:
+    """Each suggestion reads the member table: a person asks a few times, a script is slowed down."""
+    answers = [client.get("/signup/suggest") for _ in range(61)]
+    assert all(r.status_code == 200 and r.get_json()["pseudonym"] for r in answers[:60])
+    assert answers[60].status_code == 429
