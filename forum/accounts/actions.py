@@ -21,14 +21,15 @@ from forum.accounts.passwords import (
     normalize_recovery_code,
     verify_secret,
 )
-from forum.accounts.pseudonyms import MAX_LENGTH as MAX_PSEUDONYM_LENGTH
 from forum.accounts.pseudonyms import (
+    HURTFUL_NAME,
     TAKEN,
     normalize_pseudonym,
     pseudonym_key,
     pseudonym_problem,
     suggest_pseudonym,
 )
+from forum.accounts.pseudonyms import MAX_LENGTH as MAX_PSEUDONYM_LENGTH
 from forum.errors import ActionError
 from forum.live import close_member_sockets
 from forum.sessions import end_member_sessions
@@ -70,7 +71,8 @@ def _password_problem(password: object, pseudonym: str | None) -> str | None:
 
 def check_pseudonym(session: Session, raw: object, *, field: str = "pseudonym",
                     exclude_member_id: int | None = None) -> str:
-    """Validate a new pseudonym (format, identifying look, staff look, taken) and return it normalized.
+    """Validate a new pseudonym (format, identifying look, staff look, watched words, taken) and
+    return it normalized.
 
     Raises ActionError on ``field`` with the one message that best explains the problem.
     """
@@ -79,6 +81,10 @@ def check_pseudonym(session: Session, raw: object, *, field: str = "pseudonym",
     problem = pseudonym_problem(pseudonym)
     if problem:
         raise ActionError(problem, field=field)
+    from forum.moderation.pipeline import watched_terms_in
+
+    if watched_terms_in(session, pseudonym):
+        raise ActionError(HURTFUL_NAME, field=field)
     existing = access_member_by_pseudonym(session, pseudonym)
     if existing is not None and existing.id != exclude_member_id:
         raise ActionError(TAKEN, field=field)

@@ -64,6 +64,8 @@ NO_LETTERS = "A pseudonym needs at least one letter or digit."
 MIXED_SCRIPTS = "Please use letters from one alphabet, so your name can't be mistaken for someone else's."
 LOOKS_LIKE_STAFF = "That name could be mistaken for Haven's staff. Please choose another."
 TAKEN = "That pseudonym is taken. Please choose another."
+HURTFUL_NAME = ("That pseudonym contains a word our moderators keep out of Haven. "
+                "Please choose a name that couldn't hurt or judge anyone.")
 
 
 def normalize_pseudonym(pseudonym: str) -> str:

@@ -85,6 +85,15 @@ def invalidate_cache() -> None:
     current_app.extensions.pop(_EXTENSION, None)
 
 
+def watched_terms_in(session: Session, text: str) -> list[WatchedTerm]:
+    """The moderators' watched words and phrases found in ``text`` (a name, say), whatever their action.
+
+    A pseudonym is shown beside everything its member writes and cannot be held or
+    flagged like a post, so a name containing any watched term is simply refused.
+    """
+    return _screener(session).find_terms(text)
+
+
 def is_new_member(member: Member) -> bool:
     return not member.is_moderator and member.published_posts < current_app.config["NEW_MEMBER_HELD_POSTS"]
 

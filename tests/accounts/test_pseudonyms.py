@@ -97,3 +97,19 @@ def test_suggestions_are_limited_per_address(client: FlaskClient) -> None:
     answers = [client.get("/signup/suggest") for _ in range(61)]
     assert all(r.status_code == 200 and r.get_json()["pseudonym"] for r in answers[:60])
     assert answers[60].status_code == 429
+
+
+@pytest.mark.parametrize("name", ["S1ut 44", "Pervert-Hunter", "Kill Yourself", "wh0re lover"])
+def test_a_pseudonym_with_a_watched_word_is_refused(client: FlaskClient, name: str) -> None:
+    """A name shows beside everything its member writes: no slur, insult or shaming word in it
+    (the moderators' watched list, evasions included), at sign-up or when changing it."""
+    response = client.post("/signup", data={"pseudonym": name, "password": "calm harbor lantern 42",
+                                            "path": "partner", "guidelines": "yes"})
+    assert response.status_code == 400
+    assert "keep out of Haven" in response.get_data(as_text=True)
+
+
+def test_ordinary_names_with_near_misses_stay_fine(client: FlaskClient) -> None:
+    response = client.post("/signup", data={"pseudonym": "Scunthorpe Walker", "password": "calm harbor lantern 42",
+                                            "path": "partner", "guidelines": "yes"})
+    assert response.status_code == 200 and "recovery code" in response.get_data(as_text=True).lower()
