@@ -6,13 +6,16 @@ the boundary, so a refusal never reveals that a room or thread exists.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import has_request_context
 
 from forum.accounts.models import Member
 from forum.db import utcnow
 from forum.rooms.models import Post, Room, Thread, Visibility
+
+if TYPE_CHECKING:
+    from forum.rooms.queries import RoomHead, ThreadHead
 
 
 def _member(user: Any) -> Member | None:
@@ -39,7 +42,7 @@ def is_moderator(user: Any) -> bool:
     return moderator_verified(member)
 
 
-def can_see_room(user: Any, room: Room) -> bool:
+def can_see_room(user: Any, room: Room | RoomHead) -> bool:
     """Members see the rooms of their own path; moderators (verified: ``is_moderator``) every room."""
     member = _member(user)
     if member is None:
@@ -47,7 +50,7 @@ def can_see_room(user: Any, room: Room) -> bool:
     return member.path == room.audience or is_moderator(member)
 
 
-def can_see_thread(user: Any, thread: Thread) -> bool:
+def can_see_thread(user: Any, thread: Thread | ThreadHead) -> bool:
     if not can_see_room(user, thread.room):
         return False
     if thread.status in (Visibility.PUBLISHED, Visibility.DELETED):
@@ -71,7 +74,7 @@ def can_post(user: Any) -> bool:
     return member is not None and not member.is_muted(utcnow())
 
 
-def can_reply_in(user: Any, thread: Thread) -> bool:
+def can_reply_in(user: Any, thread: Thread | ThreadHead) -> bool:
     """Whether ``user`` is offered reply forms in ``thread`` (already visible to them): members
     who may post, in a published thread that is open; moderators in any thread."""
     if not can_post(user):

@@ -55,6 +55,9 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["iso"] = iso
     app.jinja_env.globals["perm"] = permissions
     app.jinja_env.globals["fixed_url"] = fixed_url
+    from forum.rooms.fragments import csrf_token
+
+    app.jinja_env.globals["csrf_token"] = csrf_token  # Flask-WTF's, or a mark (see there)
 
     @app.context_processor
     def _globals() -> dict[str, object]:

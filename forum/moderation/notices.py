@@ -9,6 +9,7 @@ travels to a socket that a shared screen might be showing.)
 
 from __future__ import annotations
 
+from flask import g
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -34,6 +35,13 @@ UNMUTED = "You can post and chat again. Welcome back."
 def unread_count(session: Session, member_id: int) -> int:
     return int(session.scalar(select(func.count(Notice.id)).where(
         Notice.member_id == member_id, Notice.read_at.is_(None))) or 0)
+
+
+def menu_count(session: Session, member_id: int) -> int:
+    """The count in the menu of this request's page: read with the session when it was
+    (forum.sessions), counted now otherwise."""
+    counted = g.get("unread_notices")
+    return int(counted) if counted is not None else unread_count(session, member_id)
 
 
 def send_notice(session: Session, member_id: int | None, kind: str, body: str, link: str | None = None) -> Notice | None:

@@ -50,8 +50,7 @@ def _moderation_globals() -> dict[str, Any]:
     def unread_notices() -> int:
         if not current_user.is_authenticated:
             return 0
-        counted = g.get("unread_notices")  # read with the session (forum.sessions), when it was
-        return counted if counted is not None else notices.unread_count(db.session, current_user.id)
+        return notices.menu_count(db.session, current_user.id)
 
     return {"unread_notices": unread_notices}
 

@@ -26,6 +26,7 @@ from forum.events import notify
 from forum.moderation.actions import record_screening
 from forum.moderation.pipeline import Kind, screen_member_text
 from forum.moderation.screening import Verdict
+from forum.rooms import queries
 from forum.rooms.models import Post, Room, Thread, Visibility
 from forum.text.clean import clean_text
 from forum.text.render import render_post
@@ -67,6 +68,14 @@ def access_room_by_id(session: Session, member: Member, room_id: int) -> Room:
 def access_thread(session: Session, member: Member, thread_id: int) -> Thread:
     """The thread if its room is ``member``'s and its state lets them see it; NotFound otherwise."""
     thread = session.get(Thread, thread_id) if _valid_id(thread_id) else None
+    if thread is None or not permissions.can_see_thread(member, thread):
+        raise NotFound()
+    return thread
+
+
+def read_thread(session: Session, member: Member, thread_id: int) -> queries.ThreadHead:
+    """``access_thread`` for pages that only show the thread: the same check, on a lighter read."""
+    thread = queries.thread_head(session, thread_id) if _valid_id(thread_id) else None
     if thread is None or not permissions.can_see_thread(member, thread):
         raise NotFound()
     return thread

@@ -40,15 +40,17 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Flask, current_app, request
+from flask import Flask, Response, current_app, g, render_template, request
+from flask import session as web_session
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
 from forum import permissions
 from forum.accounts.models import Member
-from forum.db import as_utc, utcnow
+from forum.db import as_utc, db, utcnow
 from forum.main.templating import when
+from forum.moderation import notices
 from forum.rooms import queries
 from forum.rooms.models import Post, Thread, Visibility
 
@@ -168,38 +170,54 @@ class Rendered:
 
 class Resolved:
     """``Rendered`` with the sections and names of one reader profile decided: strings, and
-    the slots still filled in later (times, the CSRF token, the way back)."""
+    the slots still filled in later (times, the CSRF token, the way back).
+
+    The pieces are kept encoded: a page is sent as bytes, and encoding 300 KB of text on
+    every request would cost more than the rest of the request.
+    """
 
     def __init__(self, pieces: list[str], slots: tuple[tuple[int, int, datetime | None], ...], size: int) -> None:
-        self.pieces = pieces
+        self.pieces = [piece.encode() for piece in pieces]
         self.size = size
         self._times = [(index, value) for index, kind, value in slots if kind == _WHEN]
         self._per_request = [(index, kind) for index, kind, _ in slots if kind != _WHEN]
         # Relative times read the same for everyone within a second: worked out once a second.
-        self._timed: tuple[int, list[str]] = (-1, pieces)
+        self._timed: tuple[int, list[bytes]] = (-1, self.pieces)
 
-    def html(self) -> Markup:
+    def chunks(self) -> list[bytes]:
+        """This request's rendering, in pieces (escaped HTML, see ``html``)."""
         second, timed = self._timed
         now = int(utcnow().timestamp())  # the clock when() reads
         if second != now:
             timed = self.pieces.copy()
             for index, value in self._times:
-                timed[index] = when(value)
+                timed[index] = when(value).encode()
             self._timed = (now, timed)
         if not self._per_request:
-            return Markup("".join(timed))  # noqa: S704 - see below
+            return timed
         out = timed.copy()
-        csrf = back = None
+        csrf = back = b""
         for index, kind in self._per_request:
             if kind == _CSRF:
-                csrf = csrf or str(escape(generate_csrf()))
+                csrf = csrf or _csrf_bytes()
                 out[index] = csrf
             else:
-                if back is None:
-                    back = str(escape(urlencode([("", request.full_path.rstrip("?"))], safe=_QUERY_SAFE)[1:]))
+                back = back or _back_bytes()
                 out[index] = back
-        # Pieces are the template's escaped output; slots are escaped above or plain text (times).
-        return Markup("".join(out))  # noqa: S704
+        return out
+
+    def html(self) -> Markup:
+        # Pieces are the template's escaped output; slots are escaped (token, way back) or plain text (times).
+        return Markup(b"".join(self.chunks()).decode())  # noqa: S704
+
+
+def _csrf_bytes() -> bytes:
+    return str(escape(generate_csrf())).encode()
+
+
+def _back_bytes() -> bytes:
+    """This request's path and query, encoded as a query value (the flag form's way back)."""
+    return str(escape(urlencode([("", request.full_path.rstrip("?"))], safe=_QUERY_SAFE)[1:])).encode()
 
 
 def _compile(html: str, times: list[datetime]) -> tuple[list[Any], int]:
@@ -271,8 +289,19 @@ def _resolve(rendered: Rendered, reader: Reader) -> Resolved:
     return Resolved(pieces, tuple(slots), sum(len(p) for p in pieces))
 
 
+def _posts_template() -> Any:
+    """``rooms/_posts.html`` from an overlay of the app's Jinja environment that drops the
+    template's own indentation and the lines its tags stand on (about a fifth of a page's
+    bytes, sent on every request); the posts' text is unchanged."""
+    env = current_app.extensions.get("haven_posts_env")
+    if env is None:
+        env = current_app.extensions.setdefault(
+            "haven_posts_env", current_app.jinja_env.overlay(trim_blocks=True, lstrip_blocks=True))
+    return env.get_template("rooms/_posts.html")
+
+
 def _render(nodes: list[queries.Node], page: queries.Page, view: View) -> Rendered:
-    template = current_app.jinja_env.get_template("rooms/_posts.html")
+    template = _posts_template()
     ops, size = _compile(template.render(nodes=nodes, view=view), view.times)
     posts: list[Post] = []
     stack = list(nodes)
@@ -291,18 +320,18 @@ class PageCache:
 
     def __init__(self, max_chars: int = MAX_CACHED_CHARS) -> None:
         self.max_chars = max_chars
-        self._entries: OrderedDict[Hashable, Rendered | Resolved] = OrderedDict()
+        self._entries: OrderedDict[Hashable, Rendered | Resolved | Shell] = OrderedDict()
         self._chars = 0
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable) -> Rendered | Resolved | None:
+    def get(self, key: Hashable) -> Rendered | Resolved | Shell | None:
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None:
                 self._entries.move_to_end(key)
             return entry
 
-    def put(self, key: Hashable, entry: Rendered | Resolved) -> None:
+    def put(self, key: Hashable, entry: Rendered | Resolved | Shell) -> None:
         if entry.size > self.max_chars:
             return
         with self._lock:
@@ -335,15 +364,21 @@ def page_cache(app: Flask | None = None) -> PageCache:
 
 @dataclass
 class Posts:
-    """What a thread page shows of its posts, ready for the template."""
+    """What a thread page shows of its posts, ready for the template (``html``) or for
+    ``whole_page`` (``resolved``; ``key`` is None when the rendering was for this reader alone)."""
 
-    html: Markup
+    resolved: Resolved
+    key: Hashable | None
     page: queries.Page
     shown: bool
     can_reply: bool
 
+    @property
+    def html(self) -> Markup:
+        return self.resolved.html()
 
-def thread_posts(session: Session, member: Member, thread: Thread, root: Post | None, number: int, size: int,
+
+def thread_posts(session: Session, member: Member, thread: Thread | queries.ThreadHead, root: Post | None, number: int, size: int,
                  max_depth: int) -> Posts:
     """Page ``number`` of ``thread`` (or of the branch below ``root``) as ``member`` sees it.
 
@@ -378,20 +413,121 @@ def thread_posts(session: Session, member: Member, thread: Thread, root: Post | 
         names = {author: MUTED_LABEL if is_muted else str(escape(name)) for author, (name, is_muted) in authors.items()}
     reader = Reader(member.id, can_reply, names, muted)
     if alone:
-        resolved = _resolve(rendered, reader)
+        return Posts(_resolve(rendered, reader), None, rendered.page, rendered.shown, can_reply)
+    reader_key = (key, reader.profile(rendered))
+    found = cache.get(reader_key)
+    if isinstance(found, Resolved):
+        resolved = found
     else:
-        reader_key = (key, reader.profile(rendered))
-        found = cache.get(reader_key)
-        if isinstance(found, Resolved):
-            resolved = found
-        else:
-            resolved = _resolve(rendered, reader)
-            cache.put(reader_key, resolved)
-    return Posts(resolved.html(), rendered.page, rendered.shown, can_reply)
+        resolved = _resolve(rendered, reader)
+        cache.put(reader_key, resolved)
+    return Posts(resolved, reader_key, rendered.page, rendered.shown, can_reply)
 
 
-def _load(session: Session, thread: Thread, root: Post | None, number: int, size: int,
+def _load(session: Session, thread: Thread | queries.ThreadHead, root: Post | None, number: int, size: int,
           max_depth: int) -> tuple[list[queries.Node], queries.Page]:
     if root is None:
         return queries.thread_posts(session, thread, number, size, max_depth)
     return queries.subtree_posts(session, root, number, size, max_depth)
+
+
+# The whole page ---------------------------------------------------------------------------
+#
+# A thread page is its list of posts inside a layout (menu, breadcrumbs, heading, reply
+# form) that is the same for every reader of one view class but for five things: the
+# reader's pseudonym in the menu, their unread-notice count, the CSRF token, the reply
+# form's fresh submit key, and the posts themselves (whose per-reader parts ``Resolved``
+# fills in). So the layout is rendered once per posts rendering and thread heading, with
+# marks where those five go, and kept as bytes; a request copies it and fills the marks
+# in. Pages carrying a flashed message are rendered as usual (and the message consumed).
+
+_SHELL_SLOTS = frozenset({"c", "k", "p", "u", "P"})
+
+
+class PageMarks:
+    """What ``base.html`` shows instead of the reader's own parts while a shell is rendered."""
+
+    pseudonym = _mark("p")
+    notices = _mark("u")
+
+
+@dataclass
+class _MarkedPosts:
+    html: Markup
+    page: queries.Page
+    shown: bool
+    can_reply: bool
+
+
+class Shell:
+    """A page compiled into bytes and the names of the slots between them."""
+
+    def __init__(self, ops: list[bytes | str]) -> None:
+        self.ops = ops
+        self.size = sum(len(op) for op in ops)
+
+
+def csrf_token() -> str:
+    """The templates' ``csrf_token()``: Flask-WTF's token, or its mark while a shell is rendered
+    (macros imported without context see only globals, so this has to be one)."""
+    if g.get("haven_page_marks"):
+        return _mark("c")
+    return generate_csrf()  # type: ignore[no-any-return]
+
+
+def _render_shell(template: str, posts: Posts, context: dict[str, Any]) -> Shell:
+    stub = _MarkedPosts(_mark("P"), posts.page, posts.shown, posts.can_reply)
+    g.haven_page_marks = True
+    try:
+        # csrf_token: Flask-WTF also offers its own through a context processor, which would win.
+        html = render_template(template, **{**context, "posts": stub, "submit_key": _mark("k"),
+                                             "page_marks": PageMarks, "csrf_token": csrf_token})
+    finally:
+        g.haven_page_marks = False
+    if generate_csrf() in html:  # a token reached the page past the marks: it would go to every reader
+        raise RuntimeError(f"{template}: the CSRF token was rendered into a page kept for many readers")
+    ops: list[bytes | str] = []
+    for index, piece in enumerate(_MARK.split(html)):
+        if index % 2 == 0:
+            if piece:
+                ops.append(piece.encode())
+        elif piece in _SHELL_SLOTS:
+            ops.append(piece)
+        else:
+            raise RuntimeError(f"{template}: mark {piece!r} has no place in a whole page")
+    return Shell(ops)
+
+
+def whole_page(template: str, member: Member, posts: Posts, heading: Hashable, **context: Any) -> Response | str:
+    """``template`` for this request, with ``posts`` and ``context`` (which holds ``submit_key``).
+
+    ``heading`` is everything else of the page's own that it shows (the thread's title,
+    state, counts, its author's name, the room): part of the key, with ``posts.key`` (the
+    thread's version, the view class, the reader's profile) and whether the menu links
+    to the moderation pages. ``member`` is the reader (``current_user``).
+    """
+    if posts.key is None or web_session.get("_flashes"):
+        return render_template(template, posts=posts, **context)
+    key = ("shell", posts.key, heading, member.is_moderator, request.script_root)
+    cache = page_cache()
+    shell = cache.get(key)
+    if not isinstance(shell, Shell):
+        shell = _render_shell(template, posts, context)
+        cache.put(key, shell)
+    count = notices.menu_count(db.session, member.id)
+    fills = {
+        "c": _csrf_bytes(),
+        "k": str(escape(context["submit_key"])).encode(),
+        "p": str(escape(member.pseudonym)).encode(),
+        "u": current_app.jinja_env.get_template("_nav_notices.html").render(
+            nav_unread_notices=count).encode() if count else b"",
+    }
+    chunks: list[bytes] = []
+    for op in shell.ops:
+        if isinstance(op, bytes):
+            chunks.append(op)
+        elif op == "P":
+            chunks.extend(posts.resolved.chunks())
+        else:
+            chunks.append(fills[op])
+    return current_app.response_class(b"".join(chunks), mimetype="text/html")

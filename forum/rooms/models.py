@@ -65,11 +65,15 @@ class Thread(Base):
 
     @property
     def reply_count(self) -> int:
-        """Published replies. A published thread's ``post_count`` includes its opening post;
-        a held, hidden or removed thread's does not."""
-        if self.status == Visibility.PUBLISHED:
-            return max(0, self.post_count - 1)
-        return self.post_count
+        return reply_count(self.status, self.post_count)
+
+
+def reply_count(status: str, post_count: int) -> int:
+    """Published replies. A published thread's ``post_count`` includes its opening post;
+    a held, hidden or removed thread's does not."""
+    if status == Visibility.PUBLISHED:
+        return max(0, post_count - 1)
+    return post_count
 
 
 class Post(Base):

@@ -16,6 +16,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from forum import permissions
+from forum.accounts.models import Member
 from forum.db import db
 from forum.errors import ActionError, NotFound
 from forum.extensions import limiter
@@ -42,6 +43,12 @@ def _post_limit():  # type: ignore[no-untyped-def]
 
 def _new_key() -> str:
     return secrets.token_urlsafe(16)
+
+
+def _reader() -> Member:
+    """The member behind ``current_user``, for reads that ask about them many times (the
+    proxy costs a lookup on every attribute)."""
+    return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
 
 
 def _page_size() -> int:
@@ -103,15 +110,16 @@ def _form() -> MultiDict[str, str]:
 
 @bp.get("/rooms")
 def index():  # type: ignore[no-untyped-def]
-    rooms = queries.visible_rooms(db.session, current_user)
+    rooms = queries.visible_rooms(db.session, _reader())
     return render_template("rooms/index.html", rooms=rooms)
 
 
 @bp.get("/rooms/<slug>")
 def room(slug: str):  # type: ignore[no-untyped-def]
-    room = actions.access_room(db.session, current_user, slug)
+    member = _reader()
+    room = actions.access_room(db.session, member, slug)
     number = queries.page_number(request.args.get("page"))
-    threads, page = queries.room_threads(db.session, current_user, room, number,
+    threads, page = queries.room_threads(db.session, member, room, number,
                                          current_app.config["THREADS_PER_PAGE"])
     if not page.exists:
         raise NotFound()
@@ -120,26 +128,29 @@ def room(slug: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/threads/<int:thread_id>")
 def thread(thread_id: int):  # type: ignore[no-untyped-def]
-    thread = actions.access_thread(db.session, current_user, thread_id)
-    number = queries.page_number(request.args.get("page"))
-    posts = fragments.thread_posts(db.session, current_user, thread, None, number, _page_size(), _max_depth())
-    if not posts.page.exists:
-        raise NotFound()
-    return render_template("rooms/thread.html", thread=thread, room=thread.room, posts=posts, page=posts.page,
-                           root=None, values={}, errors={}, submit_key=_new_key())
+    member = _reader()
+    return _thread_page(member, actions.read_thread(db.session, member, thread_id), None)
 
 
 @bp.get("/posts/<int:post_id>")
 def post(post_id: int):  # type: ignore[no-untyped-def]
     """"Continue this thread": one post and the replies below it (also each post's permalink)."""
-    post = actions.access_post(db.session, current_user, post_id)
-    thread = actions.access_thread(db.session, current_user, post.thread_id)
+    member = _reader()
+    post = actions.access_post(db.session, member, post_id)
+    return _thread_page(member, actions.read_thread(db.session, member, post.thread_id), post)
+
+
+def _thread_page(member: Member, thread: queries.ThreadHead, root: Post | None):  # type: ignore[no-untyped-def]
+    """The thread page (or the branch below ``root``), kept whole for readers alike (fragments.whole_page)."""
     number = queries.page_number(request.args.get("page"))
-    posts = fragments.thread_posts(db.session, current_user, thread, post, number, _page_size(), _max_depth())
+    posts = fragments.thread_posts(db.session, member, thread, root, number, _page_size(), _max_depth())
     if not posts.page.exists:
         raise NotFound()
-    return render_template("rooms/thread.html", thread=thread, room=thread.room, posts=posts, page=posts.page,
-                           root=post, values={}, errors={}, submit_key=_new_key())
+    room = thread.room
+    heading = (thread.title, thread.status, thread.locked, thread.post_count, thread.author_name, room,
+               (root.id, root.parent_id) if root else None)
+    return fragments.whole_page("rooms/thread.html", member, posts, heading, thread=thread, room=room, page=posts.page,
+                                root=root, values={}, errors={}, submit_key=_new_key())
 
 
 # Writing ------------------------------------------------------------------------------

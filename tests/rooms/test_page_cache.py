@@ -240,3 +240,86 @@ def test_reading_pages_writes_nothing(app: Flask, partner: Account, other_partne
             page(other_partner_client, url)
     writes = [s for s in statements if s.lstrip().split(" ", 1)[0].upper() in ("INSERT", "UPDATE", "DELETE")]
     assert writes == []
+
+
+# The whole page (fragments.whole_page) ------------------------------------------------------
+
+def _menu_name(html: str) -> str:
+    found = re.search(r'<a href="/account">([^<]*)</a>', html)
+    assert found is not None
+    return found.group(1)
+
+
+def _field(html: str, name: str) -> list[str]:
+    return re.findall(rf'name="{name}" value="([^"]*)"', html)
+
+
+def test_a_kept_page_still_carries_each_readers_own_parts(app: Flask, partner: Account, other_partner: Account,
+                                                          other_partner_client: FlaskClient) -> None:
+    made = start_thread(app, partner, PARTNER_ROOM, "Kept whole", "Opening words.")
+    url = f"/threads/{made.thread_id}"
+    first = page(other_partner_client, url)  # renders and keeps the page
+    third = register(app, "Calm River 19", "partner")  # reads alike: no posts, no mutes
+    third_client = login(app.test_client(), third)
+    with app.app_context():
+        from forum.moderation.notices import send_notice
+
+        send_notice(db.session, third.id, "warned", "A kind word.")
+        db.session.commit()
+    rendered: list[str] = []
+
+    def record(_sender: Flask, template: object, context: object, **_extra: object) -> None:
+        rendered.append(str(getattr(template, "name", "")))
+
+    from flask import template_rendered
+
+    with template_rendered.connected_to(record, app):
+        again = page(other_partner_client, url)
+        theirs = page(third_client, url)
+    assert "rooms/thread.html" not in rendered and "rooms/_posts.html" not in rendered  # served from what was kept
+    assert _menu_name(first) == _menu_name(again) == other_partner.pseudonym
+    assert _menu_name(theirs) == third.pseudonym and other_partner.pseudonym not in theirs
+    assert "Notices (1)" in theirs and "Notices (" not in again
+    # Every token on the page is the reader's own; every request gets a fresh submit key; the form posts.
+    tokens = set(_field(theirs, "csrf_token")) | set(re.findall(r'name="csrf-token" content="([^"]*)"', theirs))
+    assert len(tokens) == 1 and tokens.isdisjoint(_field(first, "csrf_token"))
+    assert _field(first, "submit_key") != _field(again, "submit_key")
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        response = third_client.post(f"/threads/{made.thread_id}/replies", data={
+            "csrf_token": _field(theirs, "csrf_token")[0], "submit_key": _field(theirs, "submit_key")[0],
+            "body": "Posted from a page that was kept whole."})
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    assert response.status_code == 302, response.get_data(as_text=True)[-1500:]
+    assert "Posted from a page that was kept whole." in page(other_partner_client, url)
+
+
+def test_a_changed_heading_shows_at_once(app: Flask, partner: Account, other_partner_client: FlaskClient) -> None:
+    made = start_thread(app, partner, PARTNER_ROOM, "Before", "Opening words.")
+    url = f"/threads/{made.thread_id}"
+    assert "Before" in page(other_partner_client, url)
+    with app.app_context():
+        thread = db.session.get_one(Thread, made.thread_id)
+        thread.title, thread.locked = "After", True  # changes no post, so the version stays
+        db.session.commit()
+    html = page(other_partner_client, url)
+    assert "<h1>After</h1>" in html and "This thread is closed to new replies." in html
+    assert "Reply to this thread" not in html
+    with app.app_context():
+        from forum.safety.actions import do_change_pseudonym
+
+        do_change_pseudonym(db.session, db.session.get_one(Member, partner.id), "Silver Birch 15")
+        db.session.commit()
+    assert "Started by Silver Birch 15" in page(other_partner_client, url)
+
+
+def test_a_flashed_message_is_shown_once_on_the_thread_page(app: Flask, partner: Account,
+                                                            other_partner_client: FlaskClient) -> None:
+    made = start_thread(app, partner, PARTNER_ROOM, "Flash", "Opening words.")
+    url = f"/threads/{made.thread_id}"
+    page(other_partner_client, url)
+    with other_partner_client.session_transaction() as session:
+        session["_flashes"] = [("message", "A message for this reader alone.")]
+    assert "A message for this reader alone." in page(other_partner_client, url)
+    assert "A message for this reader alone." not in page(other_partner_client, url)
