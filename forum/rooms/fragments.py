@@ -1,4 +1,4 @@
-"""The posts of a thread page, rendered once per thread version for everyone who reads them alike.
+"""Thread pages, rendered once per thread version for everyone who reads them alike.
 
 The list of posts is most of a thread page's cost (a macro call per post). It changes only
 when the thread's posts change, and every such change bumps ``Thread.version`` in the same
@@ -6,7 +6,7 @@ transaction (as ``version + 1`` in SQL, so concurrent writers each count). So th
 rendered once per (thread, version, page, view class) and kept in a per-process LRU; a
 request whose freshly read thread row has that version reuses it. Several processes each
 keep their own copy; none can serve another's stale one, because the key is the version
-read from the database.
+read from the database. The page around the list is kept as well ("The whole page", below).
 
 What differs between two members reading the same page never enters the cached HTML.
 ``rooms/_post.html`` asks ``view`` for it, and ``view`` leaves a mark that is filled in for
