@@ -57,11 +57,15 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["fixed_url"] = fixed_url
     from forum.rooms.fragments import csrf_token
 
-    app.jinja_env.globals["csrf_token"] = csrf_token  # Flask-WTF's, or a mark (see there)
+    # Flask-WTF's token, or a mark while a page is kept for many readers (see there). Flask-WTF
+    # offers its own both as a global (what imported macros see) and through a context
+    # processor (what templates see); both are replaced, the latter by the one below.
+    app.jinja_env.globals["csrf_token"] = csrf_token
 
     @app.context_processor
     def _globals() -> dict[str, object]:
         return {
             "quick_exit_url": current_app.config["QUICK_EXIT_URL"],
+            "csrf_token": csrf_token,
             "me": current_user,
         }

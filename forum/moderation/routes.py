@@ -22,7 +22,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from forum.accounts.actions import access_member_by_pseudonym
-from forum.accounts.models import Member
+from forum.accounts.auth import current_member
 from forum.accounts.routes import safe_next
 from forum.db import db
 from forum.errors import ActionError, NotFound
@@ -32,11 +32,6 @@ from forum.rooms.queries import page_number
 
 bp = Blueprint("moderation", __name__)
 staff = Blueprint("staff", __name__, url_prefix="/moderation")
-
-
-def _me() -> Member:
-    member: Member = current_user._get_current_object()  # type: ignore[attr-defined]
-    return member
 
 
 def _wants_json() -> bool:
@@ -70,7 +65,7 @@ def _flag_limit():  # type: ignore[no-untyped-def]
 @bp.get("/flags/new")
 @login_required
 def flag_form():  # type: ignore[no-untyped-def]
-    target = actions.access_flag_target(db.session, _me(), request.args.get("item_type"), request.args.get("item_id"))
+    target = actions.access_flag_target(db.session, current_member(), request.args.get("item_type"), request.args.get("item_id"))
     return render_template("moderation/flag.html", target=target, reasons=actions.FLAG_REASONS, values={},
                            errors={}, back=safe_next(request.args.get("next")) or target.link(db.session))
 
@@ -82,8 +77,8 @@ def flag():  # type: ignore[no-untyped-def]
     form = request.form
     back = safe_next(form.get("next"))
     try:
-        target = actions.access_flag_target(db.session, _me(), form.get("item_type"), form.get("item_id"))
-        result = actions.do_flag(db.session, _me(), target, reason=form.get("reason"), note=form.get("note"))
+        target = actions.access_flag_target(db.session, current_member(), form.get("item_type"), form.get("item_id"))
+        result = actions.do_flag(db.session, current_member(), target, reason=form.get("reason"), note=form.get("note"))
         db.session.commit()
     except NotFound:
         raise
@@ -91,7 +86,7 @@ def flag():  # type: ignore[no-untyped-def]
         db.session.rollback()
         if _wants_json():
             return jsonify(exc.to_ack()), exc.status
-        target = actions.access_flag_target(db.session, _me(), form.get("item_type"), form.get("item_id"))
+        target = actions.access_flag_target(db.session, current_member(), form.get("item_type"), form.get("item_id"))
         if exc.code == "own":
             flash(exc.message)
             return redirect(back or target.link(db.session))
@@ -158,7 +153,7 @@ def queue():  # type: ignore[no-untyped-def]
 
 
 def _item_action(item_id: int, run: Any, message: str) -> Response:
-    item = actions.access_review_item(db.session, _me(), item_id)
+    item = actions.access_review_item(db.session, current_member(), item_id)
     try:
         run(item)
         db.session.commit()
@@ -171,46 +166,46 @@ def _item_action(item_id: int, run: Any, message: str) -> Response:
 
 @staff.post("/items/<int:item_id>/claim")
 def claim(item_id: int):  # type: ignore[no-untyped-def]
-    return _item_action(item_id, lambda item: actions.do_claim(db.session, _me(), item, take_over=_take_over()),
+    return _item_action(item_id, lambda item: actions.do_claim(db.session, current_member(), item, take_over=_take_over()),
                         "You're working on this item; other moderators will see that.")
 
 
 @staff.post("/items/<int:item_id>/release")
 def release(item_id: int):  # type: ignore[no-untyped-def]
-    return _item_action(item_id, lambda item: actions.do_release(db.session, _me(), item),
+    return _item_action(item_id, lambda item: actions.do_release(db.session, current_member(), item),
                         "The item is back in the queue for anyone.")
 
 
 @staff.post("/items/<int:item_id>/approve")
 def approve(item_id: int):  # type: ignore[no-untyped-def]
     return _item_action(item_id, lambda item: actions.do_approve(
-        db.session, _me(), item, take_over=_take_over(), note=request.form.get("note")),
+        db.session, current_member(), item, take_over=_take_over(), note=request.form.get("note")),
         "Approved. It is visible, and its flags are dismissed.")
 
 
 @staff.post("/items/<int:item_id>/remove")
 def remove(item_id: int):  # type: ignore[no-untyped-def]
     return _item_action(item_id, lambda item: actions.do_remove(
-        db.session, _me(), item, reason=request.form.get("reason"), note=request.form.get("note"),
+        db.session, current_member(), item, reason=request.form.get("reason"), note=request.form.get("note"),
         take_over=_take_over()), "Removed. The author was told privately why.")
 
 
 @staff.post("/items/<int:item_id>/redact")
 def redact(item_id: int):  # type: ignore[no-untyped-def]
     return _item_action(item_id, lambda item: actions.do_redact(
-        db.session, _me(), item, text=request.form.get("text"), note=request.form.get("note"),
+        db.session, current_member(), item, text=request.form.get("text"), note=request.form.get("note"),
         take_over=_take_over()), "Edited and published. The author was told.")
 
 
 def _member_action(member_id: int, run: Any, message: str) -> Response:
-    member = actions.access_member(db.session, _me(), member_id)
+    member = actions.access_member(db.session, current_member(), member_id)
     item = None
     raw_item = request.form.get("item_id")
     if raw_item and raw_item.isdigit():
-        item = actions.access_review_item(db.session, _me(), int(raw_item))
+        item = actions.access_review_item(db.session, current_member(), int(raw_item))
     try:
         if item is not None and item.state == "open":
-            actions.check_claim(item, _me(), _take_over())
+            actions.check_claim(item, current_member(), _take_over())
         run(member, item)
         db.session.commit()
     except ActionError as exc:
@@ -223,26 +218,26 @@ def _member_action(member_id: int, run: Any, message: str) -> Response:
 @staff.post("/members/<int:member_id>/warn")
 def warn(member_id: int):  # type: ignore[no-untyped-def]
     return _member_action(member_id, lambda member, item: actions.do_warn(
-        db.session, _me(), member, message=request.form.get("note"), item=item), "Warning sent privately.")
+        db.session, current_member(), member, message=request.form.get("note"), item=item), "Warning sent privately.")
 
 
 @staff.post("/members/<int:member_id>/mute")
 def mute(member_id: int):  # type: ignore[no-untyped-def]
     return _member_action(member_id, lambda member, item: actions.do_mute(
-        db.session, _me(), member, hours=request.form.get("hours"), message=request.form.get("note"), item=item),
+        db.session, current_member(), member, hours=request.form.get("hours"), message=request.form.get("note"), item=item),
         "Muted. They can read but not post or chat until the mute ends.")
 
 
 @staff.post("/members/<int:member_id>/unmute")
 def unmute(member_id: int):  # type: ignore[no-untyped-def]
-    return _member_action(member_id, lambda member, _item: actions.do_unmute(db.session, _me(), member),
+    return _member_action(member_id, lambda member, _item: actions.do_unmute(db.session, current_member(), member),
                           "Unmuted.")
 
 
 @staff.post("/members/<int:member_id>/ban")
 def ban(member_id: int):  # type: ignore[no-untyped-def]
     return _member_action(member_id, lambda member, item: actions.do_ban(
-        db.session, _me(), member, reason=request.form.get("note"), item=item),
+        db.session, current_member(), member, reason=request.form.get("note"), item=item),
         "Banned. Their sessions and open connections were closed.")
 
 
@@ -267,7 +262,7 @@ def watched_words():  # type: ignore[no-untyped-def]
     if request.method == "POST":
         form = request.form
         try:
-            word = words.do_add_word(db.session, _me(), phrase=form.get("phrase"), action=form.get("action"),
+            word = words.do_add_word(db.session, current_member(), phrase=form.get("phrase"), action=form.get("action"),
                                      replacement=form.get("replacement"), label=form.get("label"))
             db.session.commit()
         except ActionError as exc:
@@ -282,14 +277,14 @@ def watched_words():  # type: ignore[no-untyped-def]
 
 @staff.post("/words/<int:word_id>/delete")
 def delete_word(word_id: int):  # type: ignore[no-untyped-def]
-    words.do_remove_word(db.session, _me(), word_id)
+    words.do_remove_word(db.session, current_member(), word_id)
     db.session.commit()
     flash("Removed from the list. Screening no longer matches it.")
     return redirect(url_for("moderation.staff.watched_words"))
 
 
 def _admins_only() -> None:
-    if not _me().is_admin:
+    if not current_member().is_admin:
         raise NotFound()
 
 
@@ -309,7 +304,7 @@ def grant():  # type: ignore[no-untyped-def]
         error = "There's no member with that pseudonym."
     else:
         try:
-            roles.do_set_role(db.session, _me(), member, "moderator")
+            roles.do_set_role(db.session, current_member(), member, "moderator")
             db.session.commit()
         except ActionError as exc:
             db.session.rollback()
@@ -324,9 +319,9 @@ def grant():  # type: ignore[no-untyped-def]
 @staff.post("/moderators/<int:member_id>/revoke")
 def revoke(member_id: int):  # type: ignore[no-untyped-def]
     _admins_only()
-    member = actions.access_member(db.session, _me(), member_id)
+    member = actions.access_member(db.session, current_member(), member_id)
     try:
-        roles.do_set_role(db.session, _me(), member, "member")
+        roles.do_set_role(db.session, current_member(), member, "member")
         db.session.commit()
     except ActionError as exc:
         db.session.rollback()

@@ -35,7 +35,7 @@ import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -451,14 +451,6 @@ class PageMarks:
     notices = _mark("u")
 
 
-@dataclass
-class _MarkedPosts:
-    html: Markup
-    page: queries.Page
-    shown: bool
-    can_reply: bool
-
-
 class Shell:
     """A page compiled into bytes and the names of the slots between them."""
 
@@ -476,12 +468,11 @@ def csrf_token() -> str:
 
 
 def _render_shell(template: str, posts: Posts, context: dict[str, Any]) -> Shell:
-    stub = _MarkedPosts(_mark("P"), posts.page, posts.shown, posts.can_reply)
+    marked = replace(posts, resolved=Resolved([_mark("P")], (), 0))  # its html is the posts' mark
     g.haven_page_marks = True
     try:
-        # csrf_token: Flask-WTF also offers its own through a context processor, which would win.
-        html = render_template(template, **{**context, "posts": stub, "submit_key": _mark("k"),
-                                             "page_marks": PageMarks, "csrf_token": csrf_token})
+        html = render_template(template, **{**context, "posts": marked, "submit_key": _mark("k"),
+                                             "page_marks": PageMarks})
     finally:
         g.haven_page_marks = False
     if generate_csrf() in html:  # a token reached the page past the marks: it would go to every reader

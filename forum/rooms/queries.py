@@ -118,7 +118,6 @@ class ThreadHead:
     them cost eight times the query). Read-only; writes load ``Thread``."""
 
     id: int
-    room_id: int
     author_id: int | None
     title: str
     status: str
@@ -135,9 +134,9 @@ class ThreadHead:
 
 _THREADS, _ROOMS, _MEMBERS = Thread.__table__, Room.__table__, Member.__table__
 _THREAD_HEAD = (
-    select(_THREADS.c.id, _THREADS.c.room_id, _THREADS.c.author_id, _THREADS.c.title, _THREADS.c.status,
-           _THREADS.c.locked, _THREADS.c.version, _THREADS.c.post_count, _MEMBERS.c.pseudonym,
-           _ROOMS.c.slug, _ROOMS.c.name, _ROOMS.c.audience)
+    select(_THREADS.c.id, _THREADS.c.author_id, _THREADS.c.title, _THREADS.c.status, _THREADS.c.locked,
+           _THREADS.c.version, _THREADS.c.post_count, _MEMBERS.c.pseudonym,
+           _ROOMS.c.id, _ROOMS.c.slug, _ROOMS.c.name, _ROOMS.c.audience)
     .join(_ROOMS, _ROOMS.c.id == _THREADS.c.room_id)
     .outerjoin(_MEMBERS, _MEMBERS.c.id == _THREADS.c.author_id)
     .where(_THREADS.c.id == bindparam("id")))
@@ -147,9 +146,8 @@ def thread_head(session: Session, thread_id: int) -> ThreadHead | None:
     row = session.connection().execute(_THREAD_HEAD, {"id": thread_id}).first()
     if row is None:
         return None
-    (id_, room_id, author_id, title, status, locked, version, post_count, author_name,
-     slug, name, audience) = row
-    return ThreadHead(id_, room_id, author_id, title, status, bool(locked), version, post_count, author_name,
+    (id_, author_id, title, status, locked, version, post_count, author_name, room_id, slug, name, audience) = row
+    return ThreadHead(id_, author_id, title, status, bool(locked), version, post_count, author_name,
                       RoomHead(room_id, slug, name, audience))
 
 

@@ -12,7 +12,7 @@ from flask import Blueprint, Response, current_app, flash, g, redirect, render_t
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
-from forum.accounts.auth import end_member_session
+from forum.accounts.auth import current_member, end_member_session
 from forum.accounts.models import Member
 from forum.accounts.routes import CLEAR_SITE_DATA, safe_next
 from forum.chat.models import ChatMessage
@@ -33,11 +33,6 @@ bp = Blueprint("safety", __name__)
 @login_required
 def _members_only() -> None:
     """Every page here is for logged-in members."""
-
-
-def _me() -> Member:
-    member: Member = current_user._get_current_object()  # type: ignore[attr-defined]
-    return member
 
 
 def _password_limit():  # type: ignore[no-untyped-def]
@@ -117,7 +112,7 @@ def quick_exit():  # type: ignore[no-untyped-def]
 def export():  # type: ignore[no-untyped-def]
     if request.method == "GET":
         return render_template("safety/export.html", errors={})
-    member = _me()
+    member = current_member()
     try:
         actions.check_password(member, request.form.get("password"))
     except ActionError as exc:
@@ -138,7 +133,7 @@ def delete_account():  # type: ignore[no-untyped-def]
     if request.method == "GET":
         return render_template("safety/delete.html", errors={}, choice=None)
     choice = request.form.get("posts")
-    member = _me()
+    member = current_member()
     try:
         if choice not in ("keep", "remove"):
             actions.check_password(member, request.form.get("password"))
@@ -167,7 +162,7 @@ def change_pseudonym():  # type: ignore[no-untyped-def]
     if request.method == "GET":
         return render_template("safety/pseudonym.html", errors={}, value="")
     try:
-        actions.do_change_pseudonym(db.session, _me(), request.form.get("pseudonym"))
+        actions.do_change_pseudonym(db.session, current_member(), request.form.get("pseudonym"))
         db.session.commit()
     except ActionError as exc:
         db.session.rollback()
@@ -182,7 +177,7 @@ def change_pseudonym():  # type: ignore[no-untyped-def]
 @bp.post("/posts/<int:post_id>/mute-author")
 def mute_author(post_id: int):  # type: ignore[no-untyped-def]
     post = access_post(db.session, current_user, post_id)
-    actions.do_mute(db.session, _me(), post.author)
+    actions.do_mute(db.session, current_member(), post.author)
     db.session.commit()
     flash("You won't see this member's posts or chat messages any more. They are not told. "
           "You can undo this on your account page.")
@@ -195,8 +190,8 @@ def mute_chat_author(message_id: int):  # type: ignore[no-untyped-def]
     """The "Mute" control on a chat line (a plain form, so it works without JavaScript too)."""
     from forum.chat.actions import access_message
 
-    message = access_message(db.session, _me(), message_id)
-    actions.do_mute(db.session, _me(), message.author)
+    message = access_message(db.session, current_member(), message_id)
+    actions.do_mute(db.session, current_member(), message.author)
     db.session.commit()
     if request.accept_mimetypes.best == "application/json":
         return {"ok": True}
@@ -207,7 +202,7 @@ def mute_chat_author(message_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/account/muted/<int:member_id>/unmute")
 def unmute(member_id: int):  # type: ignore[no-untyped-def]
-    if actions.do_unmute(db.session, _me(), member_id):
+    if actions.do_unmute(db.session, current_member(), member_id):
         db.session.commit()
         flash("You will see this member's posts and chat messages again.")
     return redirect(url_for("accounts.account", _anchor="muted"))
@@ -225,7 +220,7 @@ def post_warning(post_id: int):  # type: ignore[no-untyped-def]
         return render_template("safety/warning.html", post=post, errors={},
                                value=post.content_warning or "")
     try:
-        actions.do_set_content_warning(db.session, _me(), post, request.form.get("content_warning"))
+        actions.do_set_content_warning(db.session, current_member(), post, request.form.get("content_warning"))
         db.session.commit()
     except ActionError as exc:
         db.session.rollback()
@@ -238,7 +233,7 @@ def post_warning(post_id: int):  # type: ignore[no-untyped-def]
 # Second factor -----------------------------------------------------------------------------
 
 def _moderators_only() -> Member:
-    member = _me()
+    member = current_member()
     if not member.is_moderator:
         raise NotFound()
     return member
