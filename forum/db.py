@@ -8,13 +8,18 @@ commit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from flask import Flask, g
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy import ColumnElement, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Mapper, Session, class_mapper, make_transient_to_detached, sessionmaker
+from sqlalchemy.orm.attributes import instance_state
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.pool import StaticPool
+
+_T = TypeVar("_T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -74,6 +79,38 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         # A statement stuck on a broken server fails instead of hanging the request.
         kwargs["connect_args"] = {"connect_timeout": 5, "options": "-c statement_timeout=15000"}
     return create_engine(url, **kwargs)
+
+
+class RowLoader(Generic[_T]):
+    """Objects of mapped class ``cls`` from rows of ``columns`` of its table (primary key
+    included) read by a Core statement, attached to a session as if it had loaded them.
+
+    The object a query would give (persistent, unmodified, lazy loads and flushes as usual)
+    for about a third of what the ORM's row loading costs: for the row read on every request.
+    """
+
+    def __init__(self, cls: type[_T], columns: Sequence[ColumnElement[Any]]) -> None:
+        mapper: Mapper[_T] = class_mapper(cls)
+        self.cls = cls
+        self.columns = tuple(columns)
+        self.keys = tuple(mapper.get_property_by_column(column).key for column in self.columns)
+        self._manager = mapper.class_manager
+        self._pk_at = tuple(self.position(column) for column in mapper.primary_key)
+
+    def position(self, column: ColumnElement[Any]) -> int:
+        """Where ``column`` is in the rows."""
+        return next(i for i, c in enumerate(self.columns) if c is column)
+
+    def attach(self, session: Session, values: Sequence[Any]) -> _T:
+        """The object for row ``values``: the one ``session`` holds already, or a new one added to it."""
+        held = session.identity_map.get(identity_key(self.cls, tuple(values[i] for i in self._pk_at)))
+        if held is not None:
+            return held  # type: ignore[no-any-return]
+        instance: _T = self._manager.new_instance()
+        instance_state(instance).dict.update(zip(self.keys, values, strict=True))
+        make_transient_to_detached(instance)
+        session.add(instance)
+        return instance
 
 
 class Database:

@@ -15,13 +15,13 @@ from typing import Any
 
 from flask import Flask, Request, Response, g
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import String, bindparam, cast, delete, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import CallbackDict
 
-from forum.accounts.models import Member, Notice, WebSession
-from forum.db import as_utc, db, utcnow
+from forum.accounts.models import Member, MemberMute, Notice, WebSession
+from forum.db import RowLoader, as_utc, db, utcnow
 
 # How stale ``last_seen_at`` may get before a request writes it again (saves a write per request).
 TOUCH_INTERVAL = timedelta(seconds=60)
@@ -80,14 +80,23 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         self.member_id = None
 
 
-# The session, its member and the member's unread-notice count (for the menu on every page): one
-# round trip per request and per socket event. Built once, so its cache key is computed once.
+# The session, its member, the member's unread-notice count (for the menu on every page) and
+# whom they muted (thread pages, chat history): one round trip per request and per socket event.
+# Built once, so its cache key is computed once. The member comes as its table's columns, made an
+# object of the request's session by ``_MEMBERS`` (the ORM's row loading cost more than the query).
+_MEMBER_COLUMNS = tuple(Member.__table__.c)
 _SESSION_WITH_MEMBER = (
-    select(WebSession.created_at, WebSession.last_seen_at, WebSession.data, WebSession.member_id, Member,
+    select(WebSession.created_at, WebSession.last_seen_at, WebSession.data,
            select(func.count(Notice.id)).where(Notice.member_id == WebSession.member_id, Notice.read_at.is_(None))
-           .correlate(WebSession).scalar_subquery())
-    .outerjoin(Member, Member.id == WebSession.member_id)
+           .correlate(WebSession).scalar_subquery(),
+           select(func.aggregate_strings(cast(MemberMute.muted_id, String), ","))
+           .where(MemberMute.muter_id == WebSession.member_id).correlate(WebSession).scalar_subquery(),
+           *_MEMBER_COLUMNS)
+    .outerjoin(Member.__table__, Member.id == WebSession.member_id)
     .where(WebSession.id_hash == bindparam("id_hash")))
+_MEMBERS = RowLoader(Member, _MEMBER_COLUMNS)
+_TOKEN_AT = _MEMBERS.position(Member.__table__.c.auth_token)
+_BANNED_AT = _MEMBERS.position(Member.__table__.c.banned_at)
 
 
 class ServerSessionInterface(SessionInterface):
@@ -101,7 +110,7 @@ class ServerSessionInterface(SessionInterface):
             session = self._load(app, sid)
         except SQLAlchemyError:
             # The view will answer 503 if it needs the database; the cookie is left alone.
-            app.logger.warning("session store unreachable")
+            app.logger.warning("session store unreachable", exc_info=True)
             session = ServerSession()
             session.unavailable = True
             return session
@@ -115,19 +124,20 @@ class ServerSessionInterface(SessionInterface):
 
         The read goes through the request's own database session, and the member it
         finds is handed to Flask-Login (``g._login_user``) when the session names that
-        member's current token: views and socket events then need no second query.
+        member's current token and they are not banned (``Member.is_active``): views and
+        socket events then need no second query.
         """
         if len(sid) > 128:
             return None
         s = db.session
         try:
-            found = s.execute(_SESSION_WITH_MEMBER, {"id_hash": hash_session_id(sid)}).first()
+            found = s.connection().execute(_SESSION_WITH_MEMBER, {"id_hash": hash_session_id(sid)}).first()
         except SQLAlchemyError:
             s.rollback()
             raise
         if found is None:
             return None
-        created_at, last_seen_at, data, member_id, member, unread = found
+        created_at, last_seen_at, data, unread, muted, *member_row = found
         now = utcnow()
         created = as_utc(created_at) or now
         seen = as_utc(last_seen_at) or now
@@ -137,9 +147,13 @@ class ServerSessionInterface(SessionInterface):
                 expired.commit()
             return None
         values = dict(data or {})
-        if member is not None and member.is_active and values.get("_user_id") == member.auth_token:
+        member_id = member_row[0]
+        if member_id is not None and values.get("_user_id") == member_row[_TOKEN_AT] and member_row[_BANNED_AT] is None:
+            member = _MEMBERS.attach(s, member_row)
             g._login_user = member
-            g.unread_notices = int(unread or 0)  # the menu's count (forum.moderation.notices.unread_count)
+            g.unread_notices = int(unread or 0)  # the menu's count (forum.moderation.notices.menu_count)
+            # forum.safety.queries.muted_member_ids
+            g.reader_mutes = (member_id, frozenset(int(i) for i in muted.split(",")) if muted else frozenset())
         return ServerSession(values, sid=sid, member_id=member_id, created_at=created, last_seen_at=seen)
 
     def _delete_cookie(self, app: Flask, response: Response) -> None:
@@ -181,6 +195,9 @@ class ServerSessionInterface(SessionInterface):
     def _store(self, app: Flask, session: ServerSession, response: Response) -> bool:
         """Write the session's row; True when the cookie should be (re)sent."""
         now = utcnow()
+        if not (session.rotated_from or session.sid is None or session.modified or session.last_seen_at is None
+                or now - session.last_seen_at > TOUCH_INTERVAL):
+            return False  # nothing to write (most requests)
         with db.new_session() as s:
             if session.rotated_from:
                 s.execute(delete(WebSession).where(WebSession.id_hash == hash_session_id(session.rotated_from)))
@@ -198,14 +215,12 @@ class ServerSessionInterface(SessionInterface):
                 row.data = _storable(session)
                 row.member_id = session.member_id
                 row.last_seen_at = now
-            elif session.last_seen_at is None or now - session.last_seen_at > TOUCH_INTERVAL:
+            else:  # only last seen is stale
                 row = s.get(WebSession, hash_session_id(session.sid))
                 if row is None:
                     self._delete_cookie(app, response)
                     return False
                 row.last_seen_at = now
-            else:
-                return False
             s.commit()
         return True
 

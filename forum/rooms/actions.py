@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -45,6 +45,13 @@ def thread_channel(thread_id: int) -> str:
 
 
 # Access ---------------------------------------------------------------------------------
+
+def renew_pages_of(session: Session, member_id: int) -> None:
+    """Kept thread pages name their authors: a member's new pseudonym (or their leaving) must
+    show at once on every thread holding a post of theirs, so those threads' versions move on."""
+    session.execute(update(Thread).where(Thread.id.in_(select(Post.thread_id).where(Post.author_id == member_id)))
+                    .values(version=Thread.version + 1))
+
 
 def _valid_id(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID

@@ -12,8 +12,10 @@ What differs between two members reading the same page never enters the cached H
 ``rooms/_post.html`` asks ``view`` for it, and ``view`` leaves a mark that is filled in for
 each request from what that request knows:
 
-- the author's name: pseudonyms change and authors leave (read fresh, one query), and an
-  author the reader muted reads "A member you muted";
+- the author's name, which an author the reader muted does not show ("A member you muted";
+  the reader's mutes are read with their session). The names themselves are read when the
+  page is rendered: a new pseudonym or an author leaving moves on the version of every
+  thread holding their posts (``forum.rooms.actions.renew_pages_of``);
 - the placeholder around the text of a muted author's post;
 - the reader's own edit and delete links, the mute button and the flag link (never on
   one's own posts);
@@ -53,6 +55,7 @@ from forum.main.templating import when
 from forum.moderation import notices
 from forum.rooms import queries
 from forum.rooms.models import Post, Thread, Visibility
+from forum.safety.queries import muted_member_ids
 
 # Room for about 150 rendered pages of 100 posts each; the least recently used go first.
 MAX_CACHED_CHARS = 32_000_000
@@ -134,8 +137,8 @@ class Reader:
 
     member_id: int
     can_reply: bool
-    names: dict[int, str]  # author id -> what to call them (escaped); absent: a former member
-    muted: frozenset[int]  # authors (still members) the reader muted
+    names: dict[int, str]  # the page's ``Rendered.names``
+    muted: frozenset[int]  # authors on the page the reader muted
 
     def holds(self, cond: str, author_id: int | None) -> bool:
         if cond == "reply":
@@ -153,7 +156,7 @@ class Reader:
         """Everything about this reader that the sections and names of ``rendered`` depend on:
         readers with equal profiles get the same page, apart from times, token and way back."""
         own = self.member_id if self.member_id in rendered.author_ids else None
-        return (self.can_reply, own, self.muted, tuple(sorted(self.names.items())))
+        return (self.can_reply, own, self.muted)
 
 
 @dataclass
@@ -165,6 +168,7 @@ class Rendered:
     shown: bool  # the page had posts (it may still show none: held posts are left out)
     author_ids: frozenset[int]
     held_authors: frozenset[int]
+    names: dict[int, str]  # author id -> pseudonym (escaped) when rendered; absent: a former member
     size: int
 
 
@@ -276,7 +280,7 @@ def _resolve(rendered: Rendered, reader: Reader) -> Resolved:
             if isinstance(op, str):
                 text.append(op)
             elif op[0] == _NAME:
-                text.append(reader.names.get(op[1], FORMER_LABEL))
+                text.append(MUTED_LABEL if op[1] in reader.muted else reader.names.get(op[1], FORMER_LABEL))
             elif op[0] == _IF:
                 walk(op[3] if reader.holds(op[1], op[2]) else op[4])
             else:
@@ -300,7 +304,7 @@ def _posts_template() -> Any:
     return env.get_template("rooms/_posts.html")
 
 
-def _render(nodes: list[queries.Node], page: queries.Page, view: View) -> Rendered:
+def _render(session: Session, nodes: list[queries.Node], page: queries.Page, view: View) -> Rendered:
     template = _posts_template()
     ops, size = _compile(template.render(nodes=nodes, view=view), view.times)
     posts: list[Post] = []
@@ -311,7 +315,8 @@ def _render(nodes: list[queries.Node], page: queries.Page, view: View) -> Render
         stack.extend(node.children)
     authors = frozenset(p.author_id for p in posts if p.author_id is not None)
     held = frozenset(p.author_id for p in posts if p.status == Visibility.HELD and p.author_id is not None)
-    return Rendered(ops, page, bool(nodes), authors, held, size)
+    names = {author: str(escape(name)) for author, name in queries.member_names(session, authors).items()}
+    return Rendered(ops, page, bool(nodes), authors, held, names, size)
 
 
 class PageCache:
@@ -382,9 +387,8 @@ def thread_posts(session: Session, member: Member, thread: Thread | queries.Thre
                  max_depth: int) -> Posts:
     """Page ``number`` of ``thread`` (or of the branch below ``root``) as ``member`` sees it.
 
-    ``member`` may see ``thread`` (and ``root``): the caller checked. Reads the posts only
-    when this version of the page isn't cached; always reads the authors' current names
-    and which of them the member muted (one small query).
+    ``member`` may see ``thread`` (and ``root``): the caller checked. Reads the posts and
+    their authors' names only when this version of the page isn't cached.
     """
     moderator = permissions.is_moderator(member)
     can_warn = permissions.can_moderate(member)
@@ -396,22 +400,17 @@ def thread_posts(session: Session, member: Member, thread: Thread | queries.Thre
     alone = False
     if not isinstance(rendered, Rendered):
         nodes, page = _load(session, thread, root, number, size, max_depth)
-        rendered = _render(nodes, page, View(moderator, can_warn))
+        rendered = _render(session, nodes, page, View(moderator, can_warn))
         if page.exists:
             cache.put(key, rendered)
     if not moderator and member.id in rendered.held_authors:
         if nodes is None:
             nodes, _ = _load(session, thread, root, number, size, max_depth)
-        rendered = _render(nodes, rendered.page, View(moderator, can_warn, viewer_id=member.id))
+        rendered = _render(session, nodes, rendered.page, View(moderator, can_warn, viewer_id=member.id))
         alone = True
     can_reply = permissions.can_reply_in(member, thread)
-    names: dict[int, str] = {}
-    muted: frozenset[int] = frozenset()
-    if rendered.author_ids:
-        authors = queries.authors_as_seen(session, member.id, rendered.author_ids)
-        muted = frozenset(author for author, (_, is_muted) in authors.items() if is_muted)
-        names = {author: MUTED_LABEL if is_muted else str(escape(name)) for author, (name, is_muted) in authors.items()}
-    reader = Reader(member.id, can_reply, names, muted)
+    muted = muted_member_ids(session, member.id) & rendered.author_ids
+    reader = Reader(member.id, can_reply, rendered.names, muted)
     if alone:
         return Posts(_resolve(rendered, reader), None, rendered.page, rendered.shown, can_reply)
     reader_key = (key, reader.profile(rendered))

@@ -15,7 +15,7 @@ from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from forum import permissions
-from forum.accounts.models import Member, MemberMute
+from forum.accounts.models import Member
 from forum.rooms.models import Post, Room, Thread, Visibility, reply_count
 
 MAX_PAGE = 100_000
@@ -211,18 +211,13 @@ def build_tree(posts: list[Post], deep_parents: set[int]) -> list[Node]:
     return roots
 
 
-_AUTHORS_AS_SEEN = (
-    select(Member.id, Member.pseudonym, MemberMute.muted_id)
-    .outerjoin(MemberMute, (MemberMute.muted_id == Member.id) & (MemberMute.muter_id == bindparam("reader")))
-    .where(Member.id.in_(bindparam("ids", expanding=True))))
-
-
-def authors_as_seen(session: Session, reader_id: int, author_ids: Iterable[int]) -> dict[int, tuple[str, bool]]:
-    """The members among ``author_ids`` as ``reader_id`` sees them: current pseudonym, and
-    whether the reader muted them (the rule of forum.safety.queries.muted_member_ids, for
-    just these authors, in the same query). A member who left is absent."""
-    rows = session.connection().execute(_AUTHORS_AS_SEEN, {"reader": reader_id, "ids": sorted(author_ids)}).tuples()
-    return {author: (name, muted is not None) for author, name, muted in rows}
+def member_names(session: Session, member_ids: Iterable[int]) -> dict[int, str]:
+    """The current pseudonyms of the members among ``member_ids`` (a member who left is absent)."""
+    ids = sorted(member_ids)
+    if not ids:
+        return {}
+    rows = session.execute(select(Member.id, Member.pseudonym).where(Member.id.in_(ids))).tuples()
+    return {member_id: name for member_id, name in rows}
 
 
 def opening_post(session: Session, thread: Thread) -> Post | None:

@@ -24,9 +24,10 @@ from forum.errors import ActionError, Forbidden, NotFound
 from forum.events import notify, on_commit
 from forum.moderation.log import forget_member_text, record
 from forum.moderation.models import Flag, ModerationLog, ReviewItem, WatchedWord
-from forum.rooms.actions import MAX_ID, check_warning, thread_channel
+from forum.rooms.actions import MAX_ID, check_warning, renew_pages_of, thread_channel
 from forum.rooms.models import Post, Room, Thread, Visibility
 from forum.safety import twofactor
+from forum.safety.queries import forget_read_mutes
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ def do_mute(session: Session, muter: Member, muted: Member | None) -> bool:
         return False
     session.add(MemberMute(muter_id=muter.id, muted_id=muted.id))
     session.flush()
+    forget_read_mutes()
     return True
 
 
@@ -62,6 +64,7 @@ def do_unmute(session: Session, muter: Member, muted_id: int) -> bool:
         return False  # beyond the id column: no such member (PostgreSQL would refuse the query)
     result = session.execute(delete(MemberMute).where(MemberMute.muter_id == muter.id,
                                                       MemberMute.muted_id == muted_id))
+    forget_read_mutes()
     return bool(getattr(result, "rowcount", 0))
 
 
@@ -79,6 +82,7 @@ def do_change_pseudonym(session: Session, member: Member, new: object) -> str:
     member.pseudonym_key = pseudonym_key(name)
     member.pseudonym_changed_at = utcnow()
     session.flush()
+    renew_pages_of(session, member.id)
     return name
 
 
@@ -175,9 +179,7 @@ def do_delete_account(session: Session, member: Member, *, password: object, kee
     member_id = member.id
     _close_sockets_after_commit(session, member_id)
     if keep_posts:
-        # Their posts' author changes: the threads' rendered pages must not outlive it.
-        session.execute(update(Thread).where(Thread.id.in_(select(Post.thread_id).where(Post.author_id == member_id)))
-                        .values(version=Thread.version + 1))
+        renew_pages_of(session, member_id)  # their posts' author changes
         session.execute(update(Post).where(Post.author_id == member_id).values(author_id=None, submit_key=None))
     else:
         _remove_posts(session, member_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from flask import g, has_app_context
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
@@ -21,11 +22,30 @@ from forum.rooms.models import Post, Room, Thread, Visibility
 EXPORT_FORMAT = "haven-export/1"
 
 
-def muted_member_ids(session: Session, viewer_id: int | None) -> set[int]:
-    """Ids of the members ``viewer_id`` has muted (empty for visitors)."""
+def muted_member_ids(session: Session, viewer_id: int | None) -> frozenset[int]:
+    """Ids of the members ``viewer_id`` has muted (empty for visitors).
+
+    Read once per request (or socket event): the request's own member's mutes come with their
+    session (forum.sessions sets ``g.reader_mutes``); muting or unmuting drops that copy
+    (``forget_read_mutes``).
+    """
     if viewer_id is None:
-        return set()
-    return set(session.scalars(select(MemberMute.muted_id).where(MemberMute.muter_id == viewer_id)))
+        return frozenset()
+    context = has_app_context()
+    read = g.get("reader_mutes") if context else None
+    if read is not None and read[0] == viewer_id:
+        ids: frozenset[int] = read[1]
+        return ids
+    ids = frozenset(session.scalars(select(MemberMute.muted_id).where(MemberMute.muter_id == viewer_id)))
+    if context:
+        g.reader_mutes = (viewer_id, ids)
+    return ids
+
+
+def forget_read_mutes() -> None:
+    """The mutes read with the session are out of date (the member just muted or unmuted someone)."""
+    if has_app_context():
+        g.pop("reader_mutes", None)
 
 
 _MUTES: Table = MemberMute.__table__  # type: ignore[assignment]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
@@ -49,13 +49,9 @@ def _member_limit(name: str, **kwargs: object):  # type: ignore[no-untyped-def]
 
 # Template globals (globals, not context, so macros imported without context see them) ------
 
-def _muted_ids() -> set[int]:
-    """Who the viewer muted, looked up once per request."""
-    if "muted_ids" not in g:
-        viewer = current_user.id if current_user.is_authenticated else None
-        g.muted_ids = queries.muted_member_ids(db.session, viewer)
-    ids: set[int] = g.muted_ids
-    return ids
+def _muted_ids() -> frozenset[int]:
+    """Who the viewer muted (read with their session)."""
+    return queries.muted_member_ids(db.session, current_user.id if current_user.is_authenticated else None)
 
 
 @bp.app_template_global()
