@@ -176,43 +176,50 @@ class Resolved:
     """``Rendered`` with the sections and names of one reader profile decided: strings, and
     the slots still filled in later (times, the CSRF token, the way back).
 
-    The pieces are kept encoded: a page is sent as bytes, and encoding 300 KB of text on
-    every request would cost more than the rest of the request.
+    Kept encoded: a page is sent as bytes, and encoding 300 KB of text on every request
+    would cost more than the rest of the request. Times and the way back are the same for
+    every request of one address within a second, so they are filled in once a second into
+    the stretches between the CSRF slots; a request then joins those stretches with its
+    token (one ``bytes.join``).
     """
 
     def __init__(self, pieces: list[str], slots: tuple[tuple[int, int, datetime | None], ...], size: int) -> None:
         self.pieces = [piece.encode() for piece in pieces]
         self.size = size
-        self._times = [(index, value) for index, kind, value in slots if kind == _WHEN]
-        self._per_request = [(index, kind) for index, kind, _ in slots if kind != _WHEN]
-        # Relative times read the same for everyone within a second: worked out once a second.
-        self._timed: tuple[int, list[bytes]] = (-1, self.pieces)
+        self._slots = [(index, kind, value) for index, kind, value in slots if kind != _CSRF]
+        self._csrf_at = [index for index, kind, _ in slots if kind == _CSRF]
+        # (second, way back, the stretches between CSRF slots) as last worked out.
+        self._filled: tuple[int, bytes | None, list[bytes]] = (-1, None, [])
 
-    def chunks(self) -> list[bytes]:
-        """This request's rendering, in pieces (escaped HTML, see ``html``)."""
-        second, timed = self._timed
+    def _stretches(self) -> list[bytes]:
         now = int(utcnow().timestamp())  # the clock when() reads
-        if second != now:
-            timed = self.pieces.copy()
-            for index, value in self._times:
-                timed[index] = when(value).encode()
-            self._timed = (now, timed)
-        if not self._per_request:
-            return timed
-        out = timed.copy()
-        csrf = back = b""
-        for index, kind in self._per_request:
-            if kind == _CSRF:
-                csrf = csrf or _csrf_bytes()
-                out[index] = csrf
+        second, back, stretches = self._filled
+        if second == now and (back is None or back == _back_bytes()):
+            return stretches
+        back = None
+        pieces = self.pieces.copy()
+        for index, kind, value in self._slots:
+            if kind == _WHEN:
+                pieces[index] = when(value).encode()
             else:
                 back = back or _back_bytes()
-                out[index] = back
-        return out
+                pieces[index] = back
+        stretches, start = [], 0
+        for index in self._csrf_at:
+            stretches.append(b"".join(pieces[start:index]))
+            start = index + 1
+        stretches.append(b"".join(pieces[start:]))
+        self._filled = (now, back, stretches)
+        return stretches
+
+    def encoded(self) -> bytes:
+        """This request's rendering (escaped HTML, see ``html``)."""
+        stretches = self._stretches()
+        return _csrf_bytes().join(stretches) if len(stretches) > 1 else stretches[0]
 
     def html(self) -> Markup:
         # Pieces are the template's escaped output; slots are escaped (token, way back) or plain text (times).
-        return Markup(b"".join(self.chunks()).decode())  # noqa: S704
+        return Markup(self.encoded().decode())  # noqa: S704
 
 
 def _csrf_bytes() -> bytes:
@@ -512,12 +519,6 @@ def whole_page(template: str, member: Member, posts: Posts, heading: Hashable, *
         "u": current_app.jinja_env.get_template("_nav_notices.html").render(
             nav_unread_notices=count).encode() if count else b"",
     }
-    chunks: list[bytes] = []
-    for op in shell.ops:
-        if isinstance(op, bytes):
-            chunks.append(op)
-        elif op == "P":
-            chunks.extend(posts.resolved.chunks())
-        else:
-            chunks.append(fills[op])
-    return current_app.response_class(b"".join(chunks), mimetype="text/html")
+    fills["P"] = posts.resolved.encoded()
+    page = b"".join([op if isinstance(op, bytes) else fills[op] for op in shell.ops])
+    return current_app.response_class(page, mimetype="text/html")
