@@ -17,15 +17,9 @@ skipped by the add; each such member gets it on ``member:<id>`` with the line hi
 
 from __future__ import annotations
 
-import logging
 import re
-import time
 from dataclasses import dataclass
 
-from flask import current_app
-from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage, storage_from_string
-from limits.strategies import SlidingWindowCounterRateLimiter
 from sqlalchemy import Table, bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -34,8 +28,9 @@ from sqlalchemy.orm import Session
 from forum.accounts.models import Member
 from forum.chat.models import ChatCursor, ChatMessage
 from forum.chat.queries import message_payload
+from forum.chat.ratelimit import check_rate
 from forum.db import utcnow
-from forum.errors import ActionError, NotFound, RateLimited
+from forum.errors import ActionError, NotFound
 from forum.events import notify
 from forum.moderation.actions import record_screening
 from forum.moderation.pipeline import screen_member_text
@@ -50,12 +45,6 @@ MAX_MESSAGE = 1_000
 MAX_RAW = 4 * MAX_MESSAGE
 MAX_ID = 2**31 - 1
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-_EXTENSION = "haven_chat_limiter"
-# How long chat limits are counted in-process after the shared store failed, before trying it again.
-SHARED_RETRY_SECONDS = 5.0
-
-log = logging.getLogger(__name__)
-
 
 def room_channel(room_id: int) -> str:
     """The socket room of a chat room; built only from ids the server has checked."""
@@ -117,58 +106,6 @@ def check_client_id(raw: object) -> str | None:
     if isinstance(raw, str) and _CLIENT_ID.match(raw):
         return raw
     raise ActionError("That message couldn't be sent. Please reload the page.", code="invalid")
-
-
-@dataclass
-class _ChatLimiter:
-    """The chat limit of one app: counted in the shared store, or in this process while it is away."""
-
-    spec: str
-    limit: RateLimitItem
-    shared: SlidingWindowCounterRateLimiter
-    local: SlidingWindowCounterRateLimiter
-    shared_down_until: float = 0.0
-
-
-def _chat_limiter() -> _ChatLimiter:
-    """One limiter per app, on RATELIMIT_STORAGE_URI (shared across processes when it is Redis)."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    spec = app.config["CHAT_RATE_LIMIT"]
-    limiter: _ChatLimiter | None = app.extensions.get(_EXTENSION)
-    if limiter is None or limiter.spec != spec:
-        prefix = app.config.get("RATELIMIT_KEY_PREFIX") or "haven"
-        storage = storage_from_string(app.config.get("RATELIMIT_STORAGE_URI") or "memory://", key_prefix=prefix)
-        limiter = _ChatLimiter(spec, parse(spec), SlidingWindowCounterRateLimiter(storage),
-                               SlidingWindowCounterRateLimiter(MemoryStorage()))
-        app.extensions[_EXTENSION] = limiter
-    return limiter
-
-
-def check_rate(member: Member) -> None:
-    """Count one message against CHAT_RATE_LIMIT (5 per 10 seconds); RateLimited when over.
-
-    A sliding-window counter: constant work per message (one counter pair, not a list
-    of timestamps as a moving window keeps), and no double burst at a window edge as a
-    fixed window allows. While the shared store (Redis) is unreachable, this process
-    counts on its own for a few seconds at a time rather than refusing every message,
-    as Flask-Limiter's in-memory fallback does for HTTP.
-    """
-    if not current_app.config.get("RATELIMIT_ENABLED", True):
-        return
-    limiter = _chat_limiter()
-    key = ("chat", str(member.id))
-    allowed = None
-    if time.monotonic() >= limiter.shared_down_until:
-        try:
-            allowed = limiter.shared.hit(limiter.limit, *key)
-        except Exception as exc:  # noqa: BLE001 - any store failure: count locally, try the store again soon
-            log.warning("rate-limit store unreachable (%s); counting chat limits in this process",
-                        type(exc).__name__)
-            limiter.shared_down_until = time.monotonic() + SHARED_RETRY_SECONDS
-    if allowed is None:
-        allowed = limiter.local.hit(limiter.limit, *key)
-    if not allowed:
-        raise RateLimited("You're sending messages a little fast. Please wait a few seconds and try again.")
 
 
 _CURSOR: Table = ChatCursor.__table__  # type: ignore[assignment]
@@ -256,7 +193,7 @@ def do_send_message(session: Session, member: Member, room: Room, body: object, 
     # Before any write: the limiter may wait on Redis, and nothing may wait while this
     # transaction holds the room's counter (under gevent on SQLite, another greenlet of
     # the process would then block the whole process on the database lock).
-    check_rate(member)
+    check_rate(member.id)
     status = Visibility.HELD if verdict.decision == "hold" else Visibility.PUBLISHED
     # Numbered last, just before the insert: the counter's lock is held from here to the commit.
     seq = take_seq(session, room.id) if status == Visibility.PUBLISHED else 0
