@@ -107,3 +107,21 @@ def test_unmuting_an_impossible_member_id_is_a_quiet_no_op(partner_client: Flask
     for member_id in (0, 2**31, 2**63):
         response = partner_client.post(f"/account/muted/{member_id}/unmute")
         assert response.status_code == 302 and response.headers["Location"] == "/account#muted", member_id
+
+
+def test_mutes_read_with_the_session_follow_a_mute_in_the_same_request(app: Flask, partner: Account,
+                                                                      other_partner: Account) -> None:
+    """The reader's mutes come with their session (forum.sessions); muting someone, or
+    unmuting, within the request must not leave that copy behind."""
+    from flask import g
+
+    from forum.accounts.models import Member
+    from forum.safety.actions import do_mute, do_unmute
+
+    with app.test_request_context("/"):
+        muter = db.session.get_one(Member, partner.id)
+        g.reader_mutes = (partner.id, frozenset())  # as the session read left it
+        do_mute(db.session, muter, db.session.get_one(Member, other_partner.id))
+        assert muted_member_ids(db.session, partner.id) == {other_partner.id}
+        do_unmute(db.session, muter, other_partner.id)
+        assert muted_member_ids(db.session, partner.id) == set()
