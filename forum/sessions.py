@@ -95,8 +95,8 @@ _SESSION_WITH_MEMBER = (
     .outerjoin(Member.__table__, Member.id == WebSession.member_id)
     .where(WebSession.id_hash == bindparam("id_hash")))
 _MEMBERS = RowLoader(Member, _MEMBER_COLUMNS)
+_ID_AT = _MEMBERS.position(Member.__table__.c.id)
 _TOKEN_AT = _MEMBERS.position(Member.__table__.c.auth_token)
-_BANNED_AT = _MEMBERS.position(Member.__table__.c.banned_at)
 
 
 class ServerSessionInterface(SessionInterface):
@@ -110,7 +110,7 @@ class ServerSessionInterface(SessionInterface):
             session = self._load(app, sid)
         except SQLAlchemyError:
             # The view will answer 503 if it needs the database; the cookie is left alone.
-            app.logger.warning("session store unreachable", exc_info=True)
+            app.logger.warning("session store unreachable")
             session = ServerSession()
             session.unavailable = True
             return session
@@ -124,7 +124,7 @@ class ServerSessionInterface(SessionInterface):
 
         The read goes through the request's own database session, and the member it
         finds is handed to Flask-Login (``g._login_user``) when the session names that
-        member's current token and they are not banned (``Member.is_active``): views and
+        member's current token and they may log in (``Member.is_active``): views and
         socket events then need no second query.
         """
         if len(sid) > 128:
@@ -147,13 +147,14 @@ class ServerSessionInterface(SessionInterface):
                 expired.commit()
             return None
         values = dict(data or {})
-        member_id = member_row[0]
-        if member_id is not None and values.get("_user_id") == member_row[_TOKEN_AT] and member_row[_BANNED_AT] is None:
+        member_id = member_row[_ID_AT]  # None when the session belongs to no member
+        if member_id is not None and values.get("_user_id") == member_row[_TOKEN_AT]:
             member = _MEMBERS.attach(s, member_row)
-            g._login_user = member
-            g.unread_notices = int(unread or 0)  # the menu's count (forum.moderation.notices.menu_count)
-            # forum.safety.queries.muted_member_ids
-            g.reader_mutes = (member_id, frozenset(int(i) for i in muted.split(",")) if muted else frozenset())
+            if member.is_active:
+                g._login_user = member
+                g.unread_notices = int(unread or 0)  # the menu's count (forum.moderation.notices.menu_count)
+                # whom they muted (forum.safety.queries.muted_member_ids)
+                g.reader_mutes = (member_id, frozenset(int(i) for i in muted.split(",")) if muted else frozenset())
         return ServerSession(values, sid=sid, member_id=member_id, created_at=created, last_seen_at=seen)
 
     def _delete_cookie(self, app: Flask, response: Response) -> None:
