@@ -121,13 +121,21 @@ def fill(engine: Engine, *, threads: int, posts_per_thread: int, author_ids: lis
 
 
 def moderation(engine: Engine, *, open_items: int, closed_items: int, flaggers: list[int], moderator_id: int,
-               seed: int = 5) -> None:
+               seed: int = 5, open_among: list[int] | None = None) -> None:
     """Review items about random posts (``open_items`` waiting, ``closed_items`` done), two flags
-    on each, and a moderation log entry for each closed item, inserted in bulk."""
+    on each, and a moderation log entry for each closed item, inserted in bulk. With
+    ``open_among``, the waiting items are about posts picked from those ids."""
     rng = random.Random(seed)
     with engine.begin() as conn:
         max_post = conn.execute(text("SELECT MAX(id) FROM post")).scalar() or 0
-        picks = rng.sample(range(1, max_post + 1), min(max_post, open_items + closed_items))
+        if open_among is None:
+            picks = rng.sample(range(1, max_post + 1), min(max_post, open_items + closed_items))
+        else:
+            waiting = rng.sample(sorted(open_among), open_items)
+            taken = set(waiting)
+            others = [p for p in rng.sample(range(1, max_post + 1), min(max_post, closed_items + open_items))
+                      if p not in taken]
+            picks = waiting + others[:closed_items]
         posts = {row.id: row for row in conn.execute(
             select(Post.id, Post.author_id, Thread.room_id).join(Thread, Thread.id == Post.thread_id)
             .where(Post.id.in_(picks[:open_items]))).all()}

@@ -4,7 +4,9 @@ long as with 1,000, and run the same number of SQL queries.
 Builds two databases the same way (bulk inserts): a baseline of 1,000 posts (one room of 96
 threads, the newest with 50 posts) and a big one of ``--posts`` (default 1,000,000) in threads of
 50 posts across all the rooms; with members, flags, a moderation log and review items in
-proportion (1 member and 1 closed review item per 100 posts) and the same 30 open items in both. Then, in one process, it requests each page from both, alternating, and
+proportion (1 member and 1 closed review item per 100 posts) and 30 open items in both, about
+posts of the measured thread (so both queues show the same authors). Then, in one process, it
+requests each page from both, alternating, and
 prints the median time per request, the ratio big / baseline (target <= 1.5x) and the SQL
 statements per request counted with a SQLAlchemy event listener (they must be equal).
 
@@ -51,6 +53,8 @@ TARGET = 1.5
 
 def populate(url: str, posts: int) -> dict[str, Any]:
     """Fill the database at ``url``; returns what the measurement needs and how long it took."""
+    from forum.models import Post, Room, Thread
+
     started = time.monotonic()
     _data.seeded_app(url, [("Scale Reader", PASSWORD, "member"), ("Scale Keeper", PASSWORD, "moderator")])
     engine = make_engine(url)
@@ -74,8 +78,14 @@ def populate(url: str, posts: int) -> dict[str, Any]:
     # The measured thread, the same in both databases (same shape, same seed), newest in its room.
     _data.fill(engine, threads=1, posts_per_thread=POSTS_PER_THREAD, author_ids=partners[:20], room_slug=ROOM,
                seed=11)
+    with engine.connect() as conn:
+        thread_id = conn.execute(select(Thread.id).join(Room).where(Room.slug == ROOM)
+                                 .order_by(Thread.last_activity_at.desc()).limit(1)).scalar_one()
+        measured_posts = list(conn.execute(select(Post.id).where(Post.thread_id == thread_id)).scalars())
+    # The waiting items are about posts of the measured thread: the same shape in both databases,
+    # so both queues show the same number of authors (each author costs the queue a history read).
     _data.moderation(engine, open_items=OPEN_ITEMS, closed_items=posts // 100, flaggers=partners + recovering,
-                     moderator_id=moderator_id)
+                     moderator_id=moderator_id, open_among=measured_posts)
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))
@@ -83,10 +93,6 @@ def populate(url: str, posts: int) -> dict[str, Any]:
         with engine.begin() as conn:
             conn.execute(text("ANALYZE"))
     with engine.connect() as conn:
-        from forum.models import Post, Room, Thread
-
-        thread_id = conn.execute(select(Thread.id).join(Room).where(Room.slug == ROOM)
-                                 .order_by(Thread.last_activity_at.desc()).limit(1)).scalar_one()
         counts = {"posts": conn.execute(select(func.count()).select_from(Post)).scalar_one(),
                   "threads": conn.execute(select(func.count()).select_from(Thread)).scalar_one(),
                   "room threads": conn.execute(select(func.count()).select_from(Thread).join(Room)
