@@ -84,17 +84,16 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
 # whom they muted (thread pages, chat history): one round trip per request and per socket event.
 # Built once, so its cache key is computed once. The member comes as its table's columns, made an
 # object of the request's session by ``_MEMBERS`` (the ORM's row loading cost more than the query).
-_MEMBER_COLUMNS = tuple(Member.__table__.c)
+_MEMBERS = RowLoader(Member, tuple(Member.__table__.c))
 _SESSION_WITH_MEMBER = (
     select(WebSession.created_at, WebSession.last_seen_at, WebSession.data,
            select(func.count(Notice.id)).where(Notice.member_id == WebSession.member_id, Notice.read_at.is_(None))
            .correlate(WebSession).scalar_subquery(),
            select(func.aggregate_strings(cast(MemberMute.muted_id, String), ","))
            .where(MemberMute.muter_id == WebSession.member_id).correlate(WebSession).scalar_subquery(),
-           *_MEMBER_COLUMNS)
+           *_MEMBERS.columns)
     .outerjoin(Member.__table__, Member.id == WebSession.member_id)
     .where(WebSession.id_hash == bindparam("id_hash")))
-_MEMBERS = RowLoader(Member, _MEMBER_COLUMNS)
 _ID_AT = _MEMBERS.position(Member.__table__.c.id)
 _TOKEN_AT = _MEMBERS.position(Member.__table__.c.auth_token)
 

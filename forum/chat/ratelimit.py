@@ -8,8 +8,8 @@ unreachable, in this process by ``LocalWindows``.
 in-memory storage is not used for it: it expires keys from a timer thread whose liveness it
 checks on every hit, and under gevent that check yields to the event loop. On the chat path
 that meant one trip around the loop per message, so the messages of a busy room reached
-their listeners one wake-up per socket each instead of in batches (bench/chat_fanout.py:
-the server's CPU per delivered message was about five times the bare server's).
+their listeners one wake-up per socket each instead of in batches (a greenlet trace of a
+bench/chat_fanout.py burst: 61,384 writer wake-ups for 60,000 deliveries).
 """
 
 from __future__ import annotations

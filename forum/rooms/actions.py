@@ -46,13 +46,6 @@ def thread_channel(thread_id: int) -> str:
 
 # Access ---------------------------------------------------------------------------------
 
-def renew_pages_of(session: Session, member_id: int) -> None:
-    """Kept thread pages name their authors: a member's new pseudonym (or their leaving) must
-    show at once on every thread holding a post of theirs, so those threads' versions move on."""
-    session.execute(update(Thread).where(Thread.id.in_(select(Post.thread_id).where(Post.author_id == member_id)))
-                    .values(version=Thread.version + 1))
-
-
 def _valid_id(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
 
@@ -197,6 +190,13 @@ def _combine(body: Verdict, other: Verdict) -> Verdict:
 
 
 # Writes ---------------------------------------------------------------------------------
+
+def renew_pages_of(session: Session, member_id: int) -> None:
+    """Kept thread pages name their authors: a member's new pseudonym (or their leaving) must
+    show at once on every thread holding a post of theirs, so those threads' versions move on."""
+    session.execute(update(Thread).where(Thread.id.in_(select(Post.thread_id).where(Post.author_id == member_id)))
+                    .values(version=Thread.version + 1))
+
 
 def do_create_thread(session: Session, member: Member, room: Room, *, title: object, body: object,
                      content_warning: object = None, submit_key: object = None,

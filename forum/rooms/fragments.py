@@ -527,7 +527,7 @@ def whole_page(template: str, member: Member, posts: Posts, heading: Hashable, *
         "p": str(escape(member.pseudonym)).encode(),
         "u": current_app.jinja_env.get_template("_nav_notices.html").render(
             nav_unread_notices=count).encode() if count else b"",
+        "P": posts.resolved.encoded(),
     }
-    fills["P"] = posts.resolved.encoded()
     page = b"".join([op if isinstance(op, bytes) else fills[op] for op in shell.ops])
     return current_app.response_class(page, mimetype="text/html")
