@@ -22,6 +22,7 @@ from werkzeug.datastructures import CallbackDict
 
 from forum.accounts.models import Member, MemberMute, Notice, WebSession
 from forum.db import RowLoader, as_utc, db, utcnow
+from forum.transport import PREFIX as SOCKET_PREFIX
 
 # How stale ``last_seen_at`` may get before a request writes it again (saves a write per request).
 TOUCH_INTERVAL = timedelta(seconds=60)
@@ -80,22 +81,45 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         self.member_id = None
 
 
-# The session, its member, the member's unread-notice count (for the menu on every page) and
-# whom they muted (thread pages, chat history): one round trip per request and per socket event.
-# Built once, so its cache key is computed once. The member comes as its table's columns, made an
-# object of the request's session by ``_MEMBERS`` (the ORM's row loading cost more than the query).
+# The session, its member, whom they muted (thread pages, chat history) and one more thing, in one
+# round trip per request and per socket event: for pages, the member's unread-notice count (the
+# menu); for socket events, who muted the member (every chat line they send skips those readers'
+# sockets). Built once each, so their cache keys are computed once. The member comes as its
+# table's columns, made an object of the request's session by ``_MEMBERS`` (the ORM's row loading
+# cost more than the query).
 _MEMBERS = RowLoader(Member, tuple(Member.__table__.c))
-_SESSION_WITH_MEMBER = (
-    select(WebSession.created_at, WebSession.last_seen_at, WebSession.data,
-           select(func.count(Notice.id)).where(Notice.member_id == WebSession.member_id, Notice.read_at.is_(None))
-           .correlate(WebSession).scalar_subquery(),
-           select(func.aggregate_strings(cast(MemberMute.muted_id, String), ","))
-           .where(MemberMute.muter_id == WebSession.member_id).correlate(WebSession).scalar_subquery(),
-           *_MEMBERS.columns)
-    .outerjoin(Member.__table__, Member.id == WebSession.member_id)
-    .where(WebSession.id_hash == bindparam("id_hash")))
+_UNREAD = (select(func.count(Notice.id)).where(Notice.member_id == WebSession.member_id, Notice.read_at.is_(None))
+           .correlate(WebSession).scalar_subquery())
+
+
+def _ids_of(column: Any, where: Any) -> Any:
+    """A correlated subquery: the ids in ``column`` of the rows ``where`` picks, as "1,2,3" (or NULL)."""
+    return (select(func.aggregate_strings(cast(column, String), ",")).where(where)
+            .correlate(WebSession).scalar_subquery())
+
+
+def _session_with_member(extra: Any) -> Any:
+    return (select(WebSession.created_at, WebSession.last_seen_at, WebSession.data, extra,
+                   _ids_of(MemberMute.muted_id, MemberMute.muter_id == WebSession.member_id),
+                   *_MEMBERS.columns)
+            .outerjoin(Member.__table__, Member.id == WebSession.member_id)
+            .where(WebSession.id_hash == bindparam("id_hash")))
+
+
+_FOR_PAGES = _session_with_member(_UNREAD)
+_FOR_SOCKETS = _session_with_member(_ids_of(MemberMute.muter_id, MemberMute.muted_id == WebSession.member_id))
 _ID_AT = _MEMBERS.position(Member.__table__.c.id)
 _TOKEN_AT = _MEMBERS.position(Member.__table__.c.auth_token)
+
+
+def _is_socket_event(request: Request) -> bool:
+    """Socket events run in a request context made from the socket's own request (to /socket.io)."""
+    path = request.path
+    return path == SOCKET_PREFIX or path.startswith(SOCKET_PREFIX + "/")
+
+
+def _ids(text: str | None) -> frozenset[int]:
+    return frozenset(int(i) for i in text.split(",")) if text else frozenset()
 
 
 class ServerSessionInterface(SessionInterface):
@@ -106,7 +130,7 @@ class ServerSessionInterface(SessionInterface):
         if not sid:
             return ServerSession()
         try:
-            session = self._load(app, sid)
+            session = self._load(app, sid, socket=_is_socket_event(request))
         except SQLAlchemyError:
             # The view will answer 503 if it needs the database; the cookie is left alone.
             app.logger.warning("session store unreachable")
@@ -118,8 +142,9 @@ class ServerSessionInterface(SessionInterface):
             session.stale_cookie = True
         return session
 
-    def _load(self, app: Flask, sid: str) -> ServerSession | None:
-        """The session behind cookie ``sid``, read together with its member in one query.
+    def _load(self, app: Flask, sid: str, socket: bool = False) -> ServerSession | None:
+        """The session behind cookie ``sid``, read together with its member in one query
+        (``socket``: for a socket event, see ``_FOR_SOCKETS``).
 
         The read goes through the request's own database session, and the member it
         finds is handed to Flask-Login (``g._login_user``) when the session names that
@@ -130,13 +155,13 @@ class ServerSessionInterface(SessionInterface):
             return None
         s = db.session
         try:
-            found = s.connection().execute(_SESSION_WITH_MEMBER, {"id_hash": hash_session_id(sid)}).first()
+            found = s.connection().execute(_FOR_SOCKETS if socket else _FOR_PAGES, {"id_hash": hash_session_id(sid)}).first()
         except SQLAlchemyError:
             s.rollback()
             raise
         if found is None:
             return None
-        created_at, last_seen_at, data, unread, muted, *member_row = found
+        created_at, last_seen_at, data, extra, muted, *member_row = found
         now = utcnow()
         created = as_utc(created_at) or now
         seen = as_utc(last_seen_at) or now
@@ -151,9 +176,12 @@ class ServerSessionInterface(SessionInterface):
             member = _MEMBERS.attach(s, member_row)
             if member.is_active:
                 g._login_user = member
-                g.unread_notices = int(unread or 0)  # the menu's count (forum.moderation.notices.menu_count)
                 # whom they muted (forum.safety.queries.muted_member_ids)
-                g.reader_mutes = (member_id, frozenset(int(i) for i in muted.split(",")) if muted else frozenset())
+                g.reader_mutes = (member_id, _ids(muted))
+                if socket:  # who muted them (forum.safety.queries.members_muting)
+                    g.author_muters = (member_id, _ids(extra))
+                else:  # the menu's count (forum.moderation.notices.menu_count)
+                    g.unread_notices = int(extra or 0)
         return ServerSession(values, sid=sid, member_id=member_id, created_at=created, last_seen_at=seen)
 
     def _delete_cookie(self, app: Flask, response: Response) -> None:

@@ -105,6 +105,8 @@ class MemberMute(Base):
     """``muter`` no longer sees ``muted``'s posts and chat lines. ``muted`` is never told."""
 
     __tablename__ = "member_mute"
+    # "Who muted this author", asked for every chat line (the primary key leads with muter_id).
+    __table_args__ = (Index("ix_member_mute_muted", "muted_id", "muter_id"),)
 
     muter_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
     muted_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)

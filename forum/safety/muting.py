@@ -47,7 +47,7 @@ def notify_chat_line(session: Session, message: ChatMessage, event: dict[str, An
     """
     from forum.chat.events import member_channel
 
-    muters = members_muting(session, message.author_id) if message.author_id is not None else set()
+    muters = members_muting(session, message.author_id) if message.author_id is not None else frozenset()
     if not muters:
         on_commit(session, lambda: deliver(Event("chat", event, to)))
         return

@@ -150,3 +150,28 @@ def test_chat_page_shows_a_placeholder_that_opens_and_a_mute_control(
     theirs_page = other_partner_client.get("/rooms/just-found-out/chat").get_data(as_text=True)
     assert "chat-muted" not in theirs_page and MUTED_LINE in theirs_page
 
+
+
+def test_a_mute_or_unmute_made_while_the_author_is_connected_applies_to_their_next_line(
+        app: Flask, partner: Account, other_partner: Account, partner_client: FlaskClient,
+        other_partner_client: FlaskClient, room_id: int, sockets: list[SocketIOTestClient]) -> None:
+    """Who muted the author is read with the author's session on every event (forum.sessions),
+    not once at connect: the muter's click on the page reaches the author's very next line."""
+    muter = _socket(app, partner_client, sockets, room_id)
+    author = _socket(app, other_partner_client, sockets, room_id)
+    first = author.emit("send", {"room_id": room_id, "body": "before the mute", "client_id": "mute-live-1"},
+                        callback=True)
+    assert first["ok"] and [m.get("muted") for m in _chat_adds(muter)] == [None]
+
+    response = partner_client.post(f"/chat/messages/{first['id']}/mute-author", headers={"Accept": "application/json"})
+    assert response.get_json() == {"ok": True}
+    assert author.emit("send", {"room_id": room_id, "body": MUTED_LINE, "client_id": "mute-live-2"},
+                       callback=True)["ok"]
+    got = _chat_adds(muter)
+    assert len(got) == 1 and got[0]["muted"] is True and got[0]["author"] is None
+
+    assert partner_client.post(f"/account/muted/{other_partner.id}/unmute").status_code == 302
+    assert author.emit("send", {"room_id": room_id, "body": "after the unmute", "client_id": "mute-live-3"},
+                       callback=True)["ok"]
+    got = _chat_adds(muter)
+    assert len(got) == 1 and "muted" not in got[0] and got[0]["author"] == "Gentle Cedar 12"
