@@ -113,6 +113,15 @@ class RowLoader(Generic[_T]):
         return instance
 
 
+def unattached(cls: type[_T], **values: Any) -> _T:
+    """A transient object of mapped class ``cls`` holding ``values``, made without the ORM's
+    attribute events: for a row just written by a Core statement that is then only read
+    (about a quarter of the constructor's cost). Relationships may be given as objects."""
+    instance: _T = class_mapper(cls).class_manager.new_instance()
+    instance_state(instance).dict.update(values)
+    return instance
+
+
 class Database:
     """Holds the engine and session factory for one app; see ``session``."""
 

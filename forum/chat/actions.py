@@ -29,7 +29,7 @@ from forum.accounts.models import Member
 from forum.chat.models import ChatCursor, ChatMessage
 from forum.chat.queries import message_payload
 from forum.chat.ratelimit import check_rate
-from forum.db import utcnow
+from forum.db import unattached, utcnow
 from forum.errors import ActionError, NotFound
 from forum.events import notify
 from forum.moderation.actions import record_screening
@@ -170,7 +170,7 @@ def _insert_message(session: Session, author: Member, **values: object) -> ChatM
         raise ActionError("That message was already sent.", code="duplicate", status=409)
     # What was stored, as an object outside the session: read by the answer and the
     # broadcast only (later changes load the row afresh through the session).
-    return ChatMessage(id=new_id, author=author, **values)
+    return unattached(ChatMessage, id=new_id, author=author, **values)
 
 
 def do_send_message(session: Session, member: Member, room: Room, body: object, client_id: object = None,
