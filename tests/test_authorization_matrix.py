@@ -218,6 +218,8 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("POST", "safety.quick_exit"):       Row((LOGIN,  204,    204,     204,   LOGIN,  204,      204,    204),
                                              fresh=True),
     # Safety: muting another member (a private choice, open to everyone who can see them)
+    ("GET", "safety.confirm_mute_author"): Row((LOGIN, 200,   404,     200,   LOGIN,  200,      404,    200),
+                                             reply),
     ("POST", "safety.mute_author"):      Row((LOGIN,  POST,   404,     POST,  LOGIN,  POST,     404,    POST),
                                              reply),
     ("POST", "safety.mute_chat_author"): Row((LOGIN,  ACCOUNT, 404,    ACCOUNT, LOGIN, ACCOUNT,  404,    ACCOUNT),

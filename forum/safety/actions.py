@@ -40,16 +40,22 @@ def check_password(member: Member, password: object, field: str = "password") ->
 
 # Muting ------------------------------------------------------------------------------------
 
+def check_can_mute(muter: Member, muted: Member | None) -> Member:
+    """``muted``, if ``muter`` may mute them: NotFound for a former member, ActionError for oneself."""
+    if muted is None:
+        raise NotFound()
+    if muted.id == muter.id:
+        raise ActionError("You can't mute yourself.", code="self")
+    return muted
+
+
 def do_mute(session: Session, muter: Member, muted: Member | None) -> bool:
     """``muter`` stops seeing ``muted``'s posts and chat lines; returns False if already muted.
 
     Nothing is sent to anyone: the muted member is never told, and nothing they
     can see changes.
     """
-    if muted is None:
-        raise NotFound()
-    if muted.id == muter.id:
-        raise ActionError("You can't mute yourself.", code="self")
+    muted = check_can_mute(muter, muted)
     if session.get(MemberMute, (muter.id, muted.id)) is not None:
         return False
     session.add(MemberMute(muter_id=muter.id, muted_id=muted.id))

@@ -80,7 +80,39 @@ def test_mute_needs_a_login_and_post(app: Flask, other_partner: Account, client:
                                      partner_client: FlaskClient) -> None:
     made = start_thread(app, other_partner, "Hello", "Text.")
     assert client.post(f"/posts/{made.post_id}/mute-author").status_code == 302  # to log in
-    assert partner_client.get(f"/posts/{made.post_id}/mute-author").status_code == 405
+    assert client.get(f"/posts/{made.post_id}/mute-author").status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(MemberMute)) == 0
+
+
+def test_the_thread_page_links_to_a_page_that_asks_before_muting(app: Flask, partner: Account,
+                                                                  other_partner: Account,
+                                                                  partner_client: FlaskClient) -> None:
+    """A link under each post rather than a form (a form would carry a CSRF token per post);
+    the page it opens says what muting does and mutes only when its button is pressed."""
+    made = start_thread(app, other_partner, "Hello", "Text.")
+    page = partner_client.get(f"/threads/{made.thread_id}").get_data(as_text=True)
+    link = f'<a href="/posts/{made.post_id}/mute-author">Mute author'
+    assert link in page and 'action="/posts/' not in page.split(link)[0][-300:]
+
+    confirm = partner_client.get(f"/posts/{made.post_id}/mute-author")
+    html = confirm.get_data(as_text=True)
+    assert confirm.status_code == 200 and "Mute Gentle Cedar 12?" in html and "They are not told" in html
+    assert f'action="/posts/{made.post_id}/mute-author"' in html and 'name="csrf_token"' in html
+    with app.app_context():
+        assert muted_member_ids(db.session, partner.id) == set()  # asking writes nothing
+
+    _mute(partner_client, made.post_id)
+    again = partner_client.get(f"/posts/{made.post_id}/mute-author").get_data(as_text=True)
+    assert "You have muted Gentle Cedar 12" in again and "mute-author" not in again.split("<main")[-1]
+    with app.app_context():
+        assert muted_member_ids(db.session, partner.id) == {other_partner.id}
+
+
+def test_no_page_asks_to_mute_yourself(app: Flask, partner: Account, partner_client: FlaskClient) -> None:
+    own = start_thread(app, partner, "Mine", "My words.")
+    response = partner_client.get(f"/posts/{own.post_id}/mute-author")
+    assert response.status_code == 400 and "mute yourself" in response.get_data(as_text=True)
 
 
 def test_mute_from_a_chat_line(app: Flask, partner: Account, other_partner: Account, recovering: Account,

@@ -134,6 +134,7 @@ def test_every_page_template_is_neutral_and_has_the_quick_exit(app: Flask, partn
         "/rooms/early-days")]
     visits += [(admin_client, "GET", "/moderation/moderators", None),
                (enrolled_client, "GET", "/account/two-factor/verify", None),
+               (leaving_client, "GET", f"/posts/{reply_id}/mute-author", None),
                (leaving_client, "POST", "/account/delete", {"password": leaving.password, "posts": "keep"})]
 
     rendered: set[str] = set()
