@@ -13,10 +13,12 @@ files, which are the same for everyone, may be cached).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Flask, Request, Response, request
+from flask import Flask, Request, Response, current_app, g, request, session
+from flask_wtf.csrf import generate_csrf
 
 from forum.errors import ActionError
 from forum.text.clean import urlencoded_is_utf8
@@ -125,3 +127,46 @@ def register_input_guards(app: Flask) -> None:
         request.form  # noqa: B018 - parsing (if nothing did yet) is what runs the check
         if getattr(request, "unreadable_form", False):
             raise ActionError(UNREADABLE, code="unreadable")
+
+
+class _SignedTokens:
+    """The CSRF tokens this process signed in the current second, by the session's raw token."""
+
+    def __init__(self) -> None:
+        self._current: tuple[int, dict[str, str]] = (-1, {})
+
+    def get(self, raw: str, second: int) -> str | None:
+        current, tokens = self._current
+        return tokens.get(raw) if current == second else None
+
+    def put(self, raw: str, second: int, token: str) -> None:
+        current, tokens = self._current
+        if current != second:
+            tokens = {}
+            self._current = (second, tokens)  # last second's tokens go with the old dict
+        tokens[raw] = token
+
+
+def csrf_token() -> str:
+    """Flask-WTF's signed CSRF token for this request (``generate_csrf``), signed at most once a
+    second per session and process.
+
+    itsdangerous signs the session's token together with the second it signs it in, so two
+    signings within one second give the same string: this hands back that string instead of
+    signing again (about 55 µs, a tenth of a bare page). Validation is Flask-WTF's, unchanged.
+    """
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    if field in g:
+        return str(g.get(field))
+    raw = session.get(field)
+    if not isinstance(raw, str):
+        return str(generate_csrf())  # makes the session's token
+    signed: _SignedTokens = current_app.extensions.setdefault("haven_signed_csrf", _SignedTokens())
+    second = int(time.time())
+    token = signed.get(raw, second)
+    if token is None:
+        token = str(generate_csrf())
+        signed.put(raw, second, token)
+    else:
+        setattr(g, field, token)
+    return token

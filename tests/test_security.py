@@ -321,3 +321,42 @@ def test_safe_browsing_page_states_the_configured_idle_timeout(database_url: str
 
     app = make_app(database_url, SESSION_IDLE_TIMEOUT=timedelta(minutes=15))
     assert "after 15 minutes without activity" in text_of(app.test_client().get("/safe-browsing").get_data(as_text=True))
+
+
+# --- signed CSRF tokens, reused within a second -----------------------------------------------
+
+def _token(page: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match, "no CSRF field on the page"
+    return match.group(1)
+
+
+def test_a_signed_csrf_token_is_reused_only_within_its_second_and_its_session(
+        app: Flask, partner: Account, other_partner: Account, monkeypatch: Any) -> None:
+    """forum.security.csrf_token hands back the token signed earlier in the same second for the
+    same session (the string signing would give again); a new second is signed afresh, another
+    session never gets it, and every one of them passes Flask-WTF's check."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    clock = [1_900_000_000.25]
+    monkeypatch.setattr("time.time", lambda: clock[0])
+
+    def logged_in(account: Account) -> FlaskClient:
+        http = app.test_client()
+        token = _token(http.get("/login").get_data(as_text=True))
+        assert http.post("/login", data={"pseudonym": account.pseudonym, "password": account.password,
+                                         "csrf_token": token}).status_code == 302
+        return http
+
+    mine, theirs = logged_in(partner), logged_in(other_partner)
+    first = _token(mine.get("/account/pseudonym").get_data(as_text=True))
+    assert _token(mine.get("/account/pseudonym").get_data(as_text=True)) == first
+    assert _token(theirs.get("/account/pseudonym").get_data(as_text=True)) != first
+    clock[0] += 1
+    later = _token(mine.get("/account/pseudonym").get_data(as_text=True))
+    assert later != first
+
+    for token in (first, later):
+        response = mine.post("/account/pseudonym", data={"pseudonym": "x", "csrf_token": token})
+        assert response.status_code == 400 and CSRF_MESSAGE not in text_of(response.get_data(as_text=True))
+    response = theirs.post("/account/pseudonym", data={"pseudonym": "x", "csrf_token": first})
+    assert CSRF_MESSAGE in text_of(response.get_data(as_text=True))  # another session's token is refused

@@ -44,7 +44,6 @@ from urllib.parse import urlencode
 
 from flask import Flask, Response, current_app, g, render_template, request
 from flask import session as web_session
-from flask_wtf.csrf import generate_csrf
 from jinja2.ext import Extension
 from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
@@ -57,6 +56,7 @@ from forum.moderation import notices
 from forum.rooms import queries
 from forum.rooms.models import Post, Thread, Visibility
 from forum.safety.queries import muted_member_ids
+from forum.security import csrf_token as signed_csrf_token
 
 # Room for about 150 rendered pages of 100 posts each; the least recently used go first.
 MAX_CACHED_CHARS = 32_000_000
@@ -224,7 +224,7 @@ class Resolved:
 
 
 def _csrf_bytes() -> bytes:
-    return str(escape(generate_csrf())).encode()
+    return str(escape(signed_csrf_token())).encode()
 
 
 def _back_bytes() -> bytes:
@@ -479,7 +479,7 @@ def csrf_token() -> str:
     (macros imported without context see only globals, so this has to be one)."""
     if g.get("haven_page_marks"):
         return _mark("c")
-    return generate_csrf()  # type: ignore[no-any-return]
+    return signed_csrf_token()
 
 
 def _render_shell(template: str, posts: Posts, context: dict[str, Any]) -> Shell:
@@ -490,7 +490,7 @@ def _render_shell(template: str, posts: Posts, context: dict[str, Any]) -> Shell
                                              "page_marks": PageMarks})
     finally:
         g.haven_page_marks = False
-    if generate_csrf() in html:  # a token reached the page past the marks: it would go to every reader
+    if signed_csrf_token() in html:  # a token reached the page past the marks: it would go to every reader
         raise RuntimeError(f"{template}: the CSRF token was rendered into a page kept for many readers")
     ops: list[bytes | str] = []
     for index, piece in enumerate(_MARK.split(html)):
