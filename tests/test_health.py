@@ -67,3 +67,46 @@ def test_database_going_away_mid_session(app: Flask, partner: Account, tmp_path:
     finally:
         assert db.engine is not None
         db.engine.dispose()
+
+
+def _backend_pid(app: Flask) -> int:
+    """The server process behind the app's pooled connection (a test client reuses the one)."""
+    with app.app_context():
+        assert db.engine is not None
+        with db.engine.connect() as conn:
+            return int(conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+
+
+def _drop_connection(pid: int) -> None:
+    """What a PostgreSQL restart does to a pooled connection: the server ends it."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from tests import services
+
+    admin = create_engine(make_url(services.POSTGRES_ADMIN_URL).set(drivername="postgresql+psycopg"))
+    with admin.begin() as conn:
+        assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar_one()
+    admin.dispose()
+
+
+def test_a_pooled_connection_the_database_dropped_is_replaced(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Idle pooled connections are checked before a request gets one (forum.db.PING_AFTER_IDLE):
+    one the server ended is replaced and the request succeeds. One given back a moment ago is
+    not checked: if the server ended it meanwhile, that one request answers 503, and the next
+    gets a new connection."""
+    app = create_app({"HAVEN_ENV": "test", "DATABASE_URL": postgres_url})
+    client = app.test_client()
+    try:
+        assert client.get("/healthz").status_code == 200
+        _drop_connection(_backend_pid(app))
+        monkeypatch.setattr("forum.db.PING_AFTER_IDLE", 0.0)  # as if idle for a while
+        assert client.get("/healthz").get_json() == {"status": "ok", "database": "ok"}
+
+        monkeypatch.setattr("forum.db.PING_AFTER_IDLE", 3600.0)  # as if given back a moment ago
+        _drop_connection(_backend_pid(app))
+        assert client.get("/healthz").status_code == 503
+        assert client.get("/healthz").status_code == 200
+    finally:
+        assert db.engine is not None
+        db.engine.dispose()
