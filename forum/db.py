@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
-from flask import Flask, g
+from flask import Flask, g, has_request_context, request
 from sqlalchemy import ColumnElement, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapper, Session, class_mapper, make_transient_to_detached, sessionmaker
@@ -156,24 +156,48 @@ def unattached(cls: type[_T], **values: Any) -> _T:
     return instance
 
 
+class ReadOnlyRequest(RuntimeError):
+    """A page (a GET request) wrote through its session, which only reads (see ``Database.session``)."""
+
+
+def _refuse_writes(_conn: Any, _cursor: Any, _statement: str, _parameters: Any, context: Any,
+                   _executemany: bool) -> None:
+    if context is not None and (context.isinsert or context.isupdate or context.isdelete):
+        raise ReadOnlyRequest("a page wrote through its read-only session: write in a session of its own "
+                              "(db.new_session()) and commit it there")
+
+
 class Database:
-    """Holds the engine and session factory for one app; see ``session``."""
+    """Holds the engine and session factories for one app; see ``session``."""
 
     def __init__(self) -> None:
         self.engine: Engine | None = None
         self.factory: sessionmaker[HavenSession] | None = None
+        self.reader: sessionmaker[HavenSession] | None = None
 
     def init_app(self, app: Flask) -> None:
         self.engine = make_engine(app.config["DATABASE_URL"], app.config.get("SQL_ECHO", False))
         self.factory = sessionmaker(self.engine, class_=HavenSession, expire_on_commit=False)
+        self.reader = None
+        if self.engine.dialect.name == "postgresql":
+            reading = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            event.listen(reading, "before_cursor_execute", _refuse_writes)
+            self.reader = sessionmaker(reading, class_=HavenSession, expire_on_commit=False)
         app.extensions["haven_db"] = self
         app.teardown_appcontext(self._close)
 
     @property
     def session(self) -> HavenSession:
-        """The session of the current app context, opened on first use."""
+        """The session of the current app context, opened on first use.
+
+        On PostgreSQL a page (a GET or HEAD request, not a socket event) reads without a
+        transaction: under READ COMMITTED each statement sees the database as of its own start
+        either way, and BEGIN and ROLLBACK were two of a thread page's four round trips. Such a
+        session refuses to write (``ReadOnlyRequest``); a page that writes when it is opened
+        does so in a session of its own (``new_session``), committed there.
+        """
         if "db_session" not in g:
-            g.db_session = self.new_session()
+            g.db_session = self.reader() if self.reader is not None and _reads_only() else self.new_session()
         session: HavenSession = g.db_session
         return session
 
@@ -196,3 +220,11 @@ class Database:
 
 
 db = Database()
+
+
+def _reads_only() -> bool:
+    """Whether this context is a page request (GET or HEAD), which writes nothing through ``db.session``."""
+    if not has_request_context() or request.method not in ("GET", "HEAD"):
+        return False
+    path = request.path  # socket events run in a context made from the socket's own GET
+    return not (path == "/socket.io" or path.startswith("/socket.io/"))

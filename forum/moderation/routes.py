@@ -106,8 +106,9 @@ def notice_list():  # type: ignore[no-untyped-def]
     items = notices.member_notices(db.session, current_user.id)
     unread = {n.id for n in items if n.read_at is None}
     if unread:
-        notices.do_mark_read(db.session, current_user.id)
-        db.session.commit()
+        with db.new_session() as session:  # a page's own session only reads (forum.db)
+            notices.do_mark_read(session, current_user.id)
+            session.commit()
         g.unread_notices = 0  # the menu on this very page counts none any more
     return render_template("moderation/notices.html", notices=items, new_ids=unread)
 

@@ -251,8 +251,9 @@ def two_factor():  # type: ignore[no-untyped-def]
     if twofactor.has_second_factor(member):
         return render_template("safety/two_factor.html", enrolled=True, secret=None, errors={})
     if request.method == "GET":
-        secret = actions.do_start_two_factor(db.session, member)
-        db.session.commit()
+        with db.new_session() as session:  # a page's own session only reads (forum.db)
+            secret = actions.do_start_two_factor(session, session.get_one(Member, member.id))
+            session.commit()
         return render_template("safety/two_factor.html", enrolled=False, secret=secret, errors={})
     try:
         actions.do_confirm_two_factor(db.session, member, request.form.get("code"))

@@ -116,12 +116,12 @@ def test_a_lost_broadcast_still_arrives_and_changes_apply_live(browser: Any, liv
     texts = [t.strip() for t in log.locator("li .chat-body").all_inner_texts()]
     assert texts == ["A line whose broadcast was lost", "The next line, broadcast as usual"]
 
-    with live_app.test_request_context():
+    with live_app.test_request_context(method="POST"):
         message = db.session.get_one(ChatMessage, lost)
         do_change_message_text(db.session, message, "A line with a detail [removed by a moderator]")
         db.session.commit()
     log.locator("li").filter(has_text="[removed by a moderator]").wait_for()
-    with live_app.test_request_context():
+    with live_app.test_request_context(method="POST"):
         set_message_visibility(db.session, db.session.get_one(ChatMessage, lost), "removed")
         db.session.commit()
     log.locator("li").filter(has_text="[removed by a moderator]").wait_for(state="detached")

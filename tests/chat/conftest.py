@@ -58,7 +58,7 @@ def send_line(app: Flask, author_id: int, room: int, body: str) -> int:
     """A chat line sent through the real write path (screened, numbered, stored, broadcast)."""
     from forum.chat.actions import do_send_message
 
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         sent = do_send_message(db.session, db.session.get_one(Member, author_id), db.session.get_one(Room, room), body)
         db.session.commit()
         return sent.message.id

@@ -324,7 +324,7 @@ def _fill(app: Flask, account: Account, room: int, n: int) -> list[int]:
 
     app.config["RATELIMIT_ENABLED"] = False
     ids = []
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         member = db.session.get(Member, account.id)
         room_obj = db.session.get(Room, room)
         for i in range(n):
@@ -382,7 +382,7 @@ def test_catch_up_brings_removals_and_redactions_made_while_away(
     cursor = _join(sock, partner_room)["seq"]
     sock.disconnect()
     sent_events.clear()
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         actions.set_message_visibility(db.session, db.session.get_one(ChatMessage, removed), "removed")
         mod = db.session.get_one(Member, moderator.id)
         item = queue_for_review(db.session, item_type="chat", item_id=redacted, author_id=partner.id,

@@ -150,7 +150,7 @@ def test_mutes_read_with_the_session_follow_a_mute_in_the_same_request(app: Flas
     from forum.accounts.models import Member
     from forum.safety.actions import do_mute, do_unmute
 
-    with app.test_request_context("/"):
+    with app.test_request_context("/", method="POST"):
         muter = db.session.get_one(Member, partner.id)
         g.reader_mutes = (partner.id, frozenset())  # as the session read left it
         do_mute(db.session, muter, db.session.get_one(Member, other_partner.id))

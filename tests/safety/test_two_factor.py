@@ -131,7 +131,7 @@ def test_members_have_no_two_factor_pages(partner_client: FlaskClient, client: F
 
 
 def test_moderator_verified_predicate_for_socket_handlers(strict_app: Flask, mod: Account) -> None:
-    with strict_app.test_request_context():
+    with strict_app.test_request_context(method="POST"):
         member = db.session.get_one(Member, mod.id)
         session["login_at"] = utcnow().isoformat()
         assert not twofactor.moderator_verified(member)
