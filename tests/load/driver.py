@@ -14,6 +14,11 @@ client id of its own, and resends it with the same id until the server answers.
 
 Posting members read a thread page and answer it over HTTP every few seconds, with a
 submit key of their own, resent unchanged after a failure until a clear answer.
+
+Nobody chats or posts until every chat member has connected and joined: the measured
+``seconds`` start then, so the latencies are those of a forum in use, not of 200
+sockets arriving within the same second (how long that took is written out as
+``joined_after``). Reconnections after a fault stay in the figures.
 """
 
 from gevent import monkey
@@ -37,6 +42,7 @@ LETTERS = str.maketrans("abcdefghij", "0123456789")
 GAP_WAIT = 1.5
 RESYNC_EVERY = 20.0
 CALL_TIMEOUT = 10.0
+JOIN_WAIT = 60.0  # the longest members wait for everyone to join before they start anyway
 
 
 def encode(number: int) -> str:
@@ -224,6 +230,8 @@ class ChatMember:
     def run(self) -> None:
         try:
             self.ensure_connected()
+            self.cfg["_joined"]()
+            self.cfg["_all_joined"].wait(timeout=JOIN_WAIT)
             n = 0
             next_send = time.monotonic() + random.uniform(0, self.cfg["chat_every"])  # noqa: S311
             last_sync = time.monotonic()
@@ -328,6 +336,7 @@ class Poster:
 
     def run(self) -> None:
         n = 0
+        self.cfg["_all_joined"].wait(timeout=JOIN_WAIT)
         gevent.sleep(random.uniform(0, self.cfg["post_every"]))  # noqa: S311
         while time.monotonic() < self.deadline:
             self.read()
@@ -355,15 +364,34 @@ def main() -> int:
     cfg["_done_sending"], cfg["_all_done_sending"] = done_sending, all_done
     chatters = [ChatMember(cfg, i, spec, deadline) for i, spec in enumerate(cfg["chat"])]
     posters = [Poster(cfg, i, spec, deadline) for i, spec in enumerate(cfg["posters"])]
+
+    started = time.monotonic()
+    all_joined = gevent.event.Event()
+    to_join = [len(chatters)]
+    joined_after: list[float] = []
+
+    def joined() -> None:
+        """A chat member is in its room; once all are, the measured seconds start for everyone."""
+        to_join[0] -= 1
+        if to_join[0] == 0:
+            joined_after.append(time.monotonic() - started)
+            for member in [*chatters, *posters]:
+                member.deadline = time.monotonic() + cfg["seconds"]
+            all_joined.set()
+
+    cfg["_joined"], cfg["_all_joined"] = joined, all_joined
+    if not chatters:
+        all_joined.set()
     greenlets = [gevent.spawn(c.run) for c in chatters] + [gevent.spawn(p.run) for p in posters]
     print("started", flush=True)
-    gevent.joinall(greenlets, timeout=cfg["seconds"] + 150)
+    gevent.joinall(greenlets, timeout=cfg["seconds"] + JOIN_WAIT + 150)
     failures = [repr(g.exception) for g in greenlets if g.dead and g.exception is not None]
     unfinished = sum(1 for g in greenlets if not g.dead)
     gevent.killall(greenlets, timeout=5)
     with open(cfg["out"], "w") as out:
         json.dump({"chat": [c.report() for c in chatters], "posters": [p.report() for p in posters],
-                   "failures": failures, "unfinished": unfinished}, out)
+                   "failures": failures, "unfinished": unfinished,
+                   "joined_after": joined_after[0] if joined_after else None}, out)
     return 0
 
 

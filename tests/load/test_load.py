@@ -2,7 +2,8 @@
 
 Afterwards what every client was told is compared with the database: no 5xx, no
 acknowledged line or reply missing, nothing stored twice, every member's chat showing
-every line of their room; p99 latencies are printed. The second run does the same
+every line of their room; p99 latencies are printed, measured once every chat member
+has connected and joined (how long that took is printed too). The second run does the same
 while, one after another, Redis restarts, PostgreSQL restarts (cut off mid-write) and
 one server process is killed: clients reconnect (to the other process), catch up,
 resend what was not answered; nothing acknowledged is lost, nothing is half-written.
@@ -97,7 +98,7 @@ def run_driver(tmp_path: Path, bases: list[str], app: Flask, chatters: list[tupl
 
 
 def finish(proc: subprocess.Popen[str], tmp_path: Path) -> dict[str, Any]:
-    output, _ = proc.communicate(timeout=SECONDS + 240)
+    output, _ = proc.communicate(timeout=SECONDS + 300)
     assert proc.returncode == 0, output[-3000:]
     result: dict[str, Any] = json.loads((tmp_path / "driver-out.json").read_text())
     assert result["failures"] == [] and result["unfinished"] == 0, result["failures"][:3]
@@ -158,7 +159,7 @@ def check_against_database(app: Flask, result: dict[str, Any]) -> dict[str, Any]
     return {"lines": len(acked), "replies": len(told), "statuses": statuses,
             "live_duplicates": sum(len(x) - len(set(x)) for x in live), "deliveries": sum(len(set(x)) for x in live),
             "refused": sum((Counter(c["refused"]) for c in chat), Counter()),
-            "reconnects": sum(c["reconnects"] for c in chat),
+            "reconnects": sum(c["reconnects"] for c in chat), "joined_after": result["joined_after"],
             "page_ms": [v for p in posters for v in p["page_ms"]], "post_ms": [v for p in posters for v in p["post_ms"]],
             "send_ms": [v for c in chat for v in c["send_ms"]], "delivery_ms": [v for c in chat for v in c["delivery_ms"]]}
 
@@ -167,7 +168,9 @@ def figures(name: str, f: dict[str, Any]) -> None:
     FIGURES.append(
         f"{name}: {f['lines']} chat lines acknowledged, {f['deliveries']} live deliveries "
         f"({f['live_duplicates']} duplicated), {f['replies']} replies acknowledged, {f['reconnects']} reconnects; "
-        f"HTTP answers {dict(sorted(f['statuses'].items()))}; chat refusals {dict(f['refused'])}")
+        f"HTTP answers {dict(sorted(f['statuses'].items()))}; chat refusals {dict(f['refused'])}; "
+        f"all {CHAT_MEMBERS} chat members connected and joined in {f['joined_after']:.1f} s, "
+        f"then {SECONDS} s of chatting and posting")
     FIGURES.append(
         f"{name}: thread page p50 {p50(f['page_ms']):.0f} ms p99 {p99(f['page_ms']):.0f} ms; "
         f"reply p99 {p99(f['post_ms']):.0f} ms; chat send->ack p50 {p50(f['send_ms']):.0f} ms "
