@@ -62,6 +62,28 @@ class Stop(Exception):
     pass
 
 
+class Countdown:
+    """Set once each of ``count`` members has called ``done`` (at once when there are none);
+    ``on_zero`` runs just before."""
+
+    def __init__(self, count: int, on_zero: Any = None) -> None:
+        self.left = count
+        self.on_zero = on_zero
+        self.event = gevent.event.Event()
+        if count <= 0:
+            self.event.set()
+
+    def done(self) -> None:
+        self.left -= 1
+        if self.left == 0:
+            if self.on_zero is not None:
+                self.on_zero()
+            self.event.set()
+
+    def wait(self, timeout: float) -> bool:
+        return bool(self.event.wait(timeout=timeout))
+
+
 class ChatMember:
     """One member in one room's chat."""
 
@@ -230,8 +252,8 @@ class ChatMember:
     def run(self) -> None:
         try:
             self.ensure_connected()
-            self.cfg["_joined"]()
-            self.cfg["_all_joined"].wait(timeout=JOIN_WAIT)
+            self.cfg["_joining"].done()
+            self.cfg["_joining"].wait(JOIN_WAIT)
             n = 0
             next_send = time.monotonic() + random.uniform(0, self.cfg["chat_every"])  # noqa: S311
             last_sync = time.monotonic()
@@ -249,7 +271,7 @@ class ChatMember:
                     next_send = time.monotonic() + random.uniform(0.7, 1.3) * self.cfg["chat_every"]  # noqa: S311
             # The end: once nobody sends any more, one last catch-up, as the periodic one would do.
             self.done_sending()
-            self.cfg["_all_done_sending"].wait(timeout=120)
+            self.cfg["_sending"].wait(120)
             for _ in range(40):
                 self.ensure_connected()
                 if self.sync():
@@ -263,7 +285,7 @@ class ChatMember:
     def done_sending(self) -> None:
         if not self.counted:
             self.counted = True
-            self.cfg["_done_sending"]()
+            self.cfg["_sending"].done()
 
     def report(self) -> dict[str, Any]:
         return {"member_id": self.spec["member_id"], "room_id": self.room, "start_seq": self.start_seq,
@@ -336,7 +358,7 @@ class Poster:
 
     def run(self) -> None:
         n = 0
-        self.cfg["_all_joined"].wait(timeout=JOIN_WAIT)
+        self.cfg["_joining"].wait(JOIN_WAIT)
         gevent.sleep(random.uniform(0, self.cfg["post_every"]))  # noqa: S311
         while time.monotonic() < self.deadline:
             self.read()
@@ -352,36 +374,21 @@ class Poster:
 def main() -> int:
     cfg = json.loads(sys.argv[1])
     random.seed(cfg.get("seed", 1))
-    deadline = time.monotonic() + cfg["seconds"]
-    all_done = gevent.event.Event()
-    still_sending = [len(cfg["chat"])]
-
-    def done_sending() -> None:
-        still_sending[0] -= 1
-        if still_sending[0] <= 0:
-            all_done.set()
-
-    cfg["_done_sending"], cfg["_all_done_sending"] = done_sending, all_done
+    started = time.monotonic()
+    deadline = started + cfg["seconds"]
     chatters = [ChatMember(cfg, i, spec, deadline) for i, spec in enumerate(cfg["chat"])]
     posters = [Poster(cfg, i, spec, deadline) for i, spec in enumerate(cfg["posters"])]
-
-    started = time.monotonic()
-    all_joined = gevent.event.Event()
-    to_join = [len(chatters)]
     joined_after: list[float] = []
 
-    def joined() -> None:
-        """A chat member is in its room; once all are, the measured seconds start for everyone."""
-        to_join[0] -= 1
-        if to_join[0] == 0:
-            joined_after.append(time.monotonic() - started)
-            for member in [*chatters, *posters]:
-                member.deadline = time.monotonic() + cfg["seconds"]
-            all_joined.set()
+    def all_joined() -> None:
+        """Every chat member is in its room: the measured seconds start now, for everyone."""
+        now = time.monotonic()
+        joined_after.append(now - started)
+        for member in [*chatters, *posters]:
+            member.deadline = now + cfg["seconds"]
 
-    cfg["_joined"], cfg["_all_joined"] = joined, all_joined
-    if not chatters:
-        all_joined.set()
+    cfg["_joining"] = Countdown(len(chatters), all_joined)
+    cfg["_sending"] = Countdown(len(chatters))
     greenlets = [gevent.spawn(c.run) for c in chatters] + [gevent.spawn(p.run) for p in posters]
     print("started", flush=True)
     gevent.joinall(greenlets, timeout=cfg["seconds"] + JOIN_WAIT + 150)
