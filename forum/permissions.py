@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from flask import has_request_context
-
 from forum.accounts.models import Member
 from forum.db import utcnow
 from forum.rooms.models import Post, Room, Thread, Visibility
+from forum.sessions import acting_session
 
 if TYPE_CHECKING:
     from forum.rooms.queries import RoomHead, ThreadHead
@@ -25,17 +24,17 @@ def _member(user: Any) -> Member | None:
 def is_moderator(user: Any) -> bool:
     """A moderator whose powers are on: both audiences, held and removed text, locked threads.
 
-    Within a request (a page or a socket event) that takes what ``can_moderate`` takes:
-    the second factor entered this session and a recent log-in, so a moderator's
-    password alone never opens the other audience's rooms. Outside one (the CLI, a
-    background task) there is no session to steal and the role is enough. Who merely
+    For a page or a socket event (``forum.sessions.acting_session``) that takes what
+    ``can_moderate`` takes: the second factor entered in that session and a recent log-in,
+    so a moderator's password alone never opens the other audience's rooms. Outside both
+    (the CLI, a background task) there is no session to steal and the role is enough. Who merely
     holds the role, verified or not, is ``Member.is_moderator`` (the menu's link to the
     moderation pages, which ask for the code).
     """
     member = _member(user)
     if member is None or not member.is_moderator:
         return False
-    if not has_request_context():
+    if acting_session() is None:
         return True
     from forum.safety.twofactor import moderator_verified
 

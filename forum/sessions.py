@@ -13,12 +13,14 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Flask, Request, Response, g
+from flask import Flask, Request, Response, g, has_app_context, has_request_context
+from flask import session as request_session
 from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import String, bindparam, cast, delete, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import CallbackDict
+from werkzeug.http import parse_cookie
 
 from forum.accounts.models import Member, MemberMute, Notice, WebSession
 from forum.db import RowLoader, as_utc, db, utcnow
@@ -118,6 +120,21 @@ def _is_socket_event(request: Request) -> bool:
     return path == SOCKET_PREFIX or path.startswith(SOCKET_PREFIX + "/")
 
 
+def acting_session() -> SessionMixin | None:
+    """The session of whoever the current work is done for: a page's (Flask's ``session``),
+    a socket event's (the one that opened the socket, as ``socket_member`` read it for this
+    event), or None outside both (the CLI, a background task), where nobody logged in acts."""
+    if has_request_context():
+        return request_session
+    if has_app_context():
+        return g.get("socket_session")
+    return None
+
+
+class StoreUnavailable(Exception):
+    """The session store could not be read (the database is briefly away): not a log-out."""
+
+
 def _ids(text: str | None) -> frozenset[int]:
     return frozenset(int(i) for i in text.split(",")) if text else frozenset()
 
@@ -141,6 +158,29 @@ class ServerSessionInterface(SessionInterface):
             session = ServerSession()
             session.stale_cookie = True
         return session
+
+    def socket_member(self, app: Flask, environ: dict[str, Any]) -> Member | None:
+        """The member behind a socket event, read now from the session that opened the socket.
+
+        A socket keeps the request that opened it (``environ``); each of its events reads
+        that request's session and member afresh, in an app context and with the same one
+        query as a page (``_load``), so a log-out, an expiry, a password change or a ban made
+        since holds from the next event on. Only the server-side session counts: an event
+        never starts one (from a "remember me" cookie, say; the page that opened the socket
+        did that). Raises StoreUnavailable when the database could not be read.
+        """
+        sid = environ.get("haven.session_cookie")
+        if sid is None:  # parsed once per socket: its cookies never change
+            sid = environ["haven.session_cookie"] = parse_cookie(environ).get(self.get_cookie_name(app), "")
+        if not sid:
+            return None
+        try:
+            g.socket_session = self._load(app, sid, socket=True)
+        except SQLAlchemyError as exc:
+            app.logger.warning("session store unreachable")
+            raise StoreUnavailable() from exc
+        member = g.get("_login_user")
+        return member if isinstance(member, Member) else None
 
     def _load(self, app: Flask, sid: str, socket: bool = False) -> ServerSession | None:
         """The session behind cookie ``sid``, read together with its member in one query

@@ -1,9 +1,12 @@
 """Chat over Socket.IO: a thin namespace that checks, calls an action, commits, acknowledges.
 
-Sockets run with ``manage_session=False``: each event re-reads the server-side
-session, so ``current_user`` reflects a log-out, a password change or a ban made
-since the socket connected. Every event re-checks the member; a socket whose member
-is gone is disconnected and told so. Clients name rooms by id only; the server
+Every event re-reads the member from the server-side session that opened the socket
+(``ServerSessionInterface.socket_member``), so a log-out, a password change or a ban
+made since the socket connected holds from the next event on; a socket whose member
+is gone is disconnected and told so. Events run in an app context of their own, not
+in the request context Flask-SocketIO builds for each (a request object, URL
+matching, Flask-Login's proxies and the teardown of a request cost about a sixth of a
+chat line's time in the server); only ``connect`` and ``disconnect`` take that path. Clients name rooms by id only; the server
 checks ``can_see_room`` and builds the socket room name (``room:<id>``) itself, and
 answers a forbidden room exactly like a missing one.
 
@@ -34,10 +37,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, g, request, session
 from flask_login import current_user
 from flask_socketio import Namespace, disconnect, join_room, leave_room, rooms
 from sqlalchemy.exc import SQLAlchemyError
@@ -51,6 +53,7 @@ from forum.extensions import socketio
 from forum.moderation.actions import MODERATORS_ROOM
 from forum.rooms.actions import access_room_by_id, access_thread, thread_channel
 from forum.rooms.models import Room
+from forum.sessions import ServerSessionInterface, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +65,7 @@ HELD = ("Thank you. A moderator will look at your message shortly before others 
         "This is routine and not a judgment of you.")
 
 _ROOMS = "haven_chat_rooms"
+NAMESPACE = "/"
 
 # Sockets this process holds (for the presence heartbeat; see forum.chat.presence).
 _local_sids: set[str] = set()
@@ -74,7 +78,7 @@ def member_channel(member_id: int) -> str:
 
 
 def _member() -> Member | None:
-    """The member behind this event's session, if still logged in and allowed in."""
+    """The member behind the connecting request's session, if logged in and allowed in."""
     if not current_user.is_authenticated:
         return None
     member = current_user._get_current_object()
@@ -82,12 +86,14 @@ def _member() -> Member | None:
 
 
 def _store_unavailable() -> bool:
-    """Whether this event's session could not be read (the database is away), as opposed to ended."""
+    """Whether the connecting request's session could not be read (the database is away), as opposed to ended."""
     return bool(getattr(session, "unavailable", False))
 
 
 def _sid() -> str:
-    return str(request.sid)  # type: ignore[attr-defined]
+    """This socket's id: set by ``ChatNamespace.member_event`` for events, the request's on connect and disconnect."""
+    sid = g.get("socket_sid")
+    return sid if sid is not None else str(request.sid)  # type: ignore[attr-defined]
 
 
 # Payload fields ----------------------------------------------------------------------------
@@ -146,37 +152,23 @@ def _changes(page: queries.ChangePage, member: Member) -> dict[str, Any]:
             "has_more": page.has_more}
 
 
-def member_event(handler: Callable[[Any, Member, dict[str, Any]], dict[str, Any]]) -> Callable[..., dict[str, Any]]:
-    """Wrap a handler: re-check the member, parse the one dict argument, commit, always acknowledge.
+# The member events by name ("send" for ``on_send``), run by ``ChatNamespace.run_member_event``.
+_MEMBER_EVENTS: dict[str, Callable[[Any, Member, dict[str, Any]], dict[str, Any]]] = {}
 
-    A member who is gone (logged out, password changed, banned) has their socket
-    disconnected. Errors never escape as exceptions and nothing of the payload is logged.
-    """
 
-    @wraps(handler)
-    def wrapper(self: Any, *args: Any) -> dict[str, Any]:
-        if _store_unavailable():
-            return dict(FAILED)  # the database is briefly away: the member is not logged out, try again
-        member = _member()
-        if member is None:
-            _forget_socket(_sid())
-            disconnect()
-            return dict(UNAUTHORIZED)
-        if len(args) != 1 or not isinstance(args[0], dict):
-            return dict(MALFORMED)
-        try:
-            ack = handler(self, member, args[0])
-            db.session.commit()
-            return ack
-        except ActionError as exc:
-            db.session.rollback()
-            return {"ok": False, "error": exc.message, "code": exc.code, **_extra(exc)}
-        except Exception as exc:  # noqa: BLE001 - the client always gets an answer
-            db.session.rollback()
-            log.error("chat event %s failed: %s", handler.__name__, type(exc).__name__)
-            return dict(FAILED)
+def member_event(handler: Callable[[Any, Member, dict[str, Any]], dict[str, Any]]
+                 ) -> Callable[[Any, Member, dict[str, Any]], dict[str, Any]]:
+    """Make ``on_<name>`` the handler of a member's event ``<name>`` (see ``ChatNamespace.run_member_event``)."""
+    _MEMBER_EVENTS[handler.__name__.removeprefix("on_")] = handler
+    return handler
 
-    return wrapper
+
+def _enter(room: str) -> None:
+    join_room(room, sid=_sid(), namespace=NAMESPACE)
+
+
+def _leave(room: str) -> None:
+    leave_room(room, sid=_sid(), namespace=NAMESPACE)
 
 
 def _extra(exc: ActionError) -> dict[str, Any]:
@@ -194,11 +186,55 @@ class ChatNamespace(Namespace):
         hands to the same handlers. A forged "disconnect" would drop the socket's
         live_socket row while it stays open, so a log-out or a ban could no longer close
         it. Such events arrive while the socket is fully connected (the real ones never
-        do) and are answered as malformed.
+        do) and are answered as malformed. Events without a handler get no answer.
         """
-        if event in ("connect", "disconnect") and args and self.server.manager.is_connected(args[0], self.namespace):
-            return dict(MALFORMED)
-        return super().trigger_event(event, *args)
+        if event in ("connect", "disconnect"):
+            if args and self.server.manager.is_connected(args[0], self.namespace):
+                return dict(MALFORMED)
+            return super().trigger_event(event, *args)
+        handler = _MEMBER_EVENTS.get(event) if isinstance(event, str) else None
+        if handler is None or not args:
+            return None
+        return self.run_member_event(handler, str(args[0]), args[1:])
+
+    def run_member_event(self, handler: Callable[[Any, Member, dict[str, Any]], dict[str, Any]], sid: str,
+                         args: tuple[Any, ...]) -> dict[str, Any]:
+        """Run a member's event: re-check the member, parse the one dict argument, commit, always acknowledge.
+
+        In an app context of its own (``g.socket_sid`` names the socket). A member who is
+        gone (logged out, password changed, banned, session expired) has their socket
+        disconnected. Errors never escape as exceptions and nothing of the payload is logged.
+        """
+        environ = self.server.get_environ(sid, namespace=self.namespace)
+        if not environ:
+            return dict(MALFORMED)  # the socket closed meanwhile
+        app: Flask = environ["flask.app"]
+        interface = app.session_interface
+        if not isinstance(interface, ServerSessionInterface):
+            raise TypeError("Haven's sockets need its server-side sessions")
+        with app.app_context():
+            g.socket_sid = sid
+            try:
+                member = interface.socket_member(app, environ)
+            except StoreUnavailable:
+                return dict(FAILED)  # the database is briefly away: the member is not logged out, try again
+            if member is None:
+                _forget_socket(sid)
+                disconnect(sid=sid, namespace=self.namespace)
+                return dict(UNAUTHORIZED)
+            if len(args) != 1 or not isinstance(args[0], dict):
+                return dict(MALFORMED)
+            try:
+                ack = handler(self, member, args[0])
+                db.session.commit()
+                return ack
+            except ActionError as exc:
+                db.session.rollback()
+                return {"ok": False, "error": exc.message, "code": exc.code, **_extra(exc)}
+            except Exception as exc:  # noqa: BLE001 - the client always gets an answer
+                db.session.rollback()
+                log.error("chat event %s failed: %s", handler.__name__, type(exc).__name__)
+                return dict(FAILED)
 
     def on_connect(self, auth: Any = None) -> bool:
         if _store_unavailable():
@@ -214,10 +250,10 @@ class ChatNamespace(Namespace):
             db.session.rollback()
             log.error("could not record a socket")
             return False
-        join_room(member_channel(member.id))
+        _enter(member_channel(member.id))
         # Moderation events, like moderation pages, need the second factor entered in this session.
         if permissions.can_moderate(member):
-            join_room(MODERATORS_ROOM)
+            _enter(MODERATORS_ROOM)
         _local_sids.add(sid)
         _ensure_heartbeat(current_app._get_current_object())  # type: ignore[attr-defined]
         return True
@@ -232,10 +268,10 @@ class ChatNamespace(Namespace):
         sid = _sid()
         previous = presence.do_enter_room(db.session, sid, member, room)
         if previous is not None:
-            leave_room(actions.room_channel(previous))
+            _leave(actions.room_channel(previous))
         # Join before reading, so a change committed meanwhile is either read here or
         # broadcast to this socket (the client applies each change once, by number).
-        join_room(actions.room_channel(room.id))
+        _enter(actions.room_channel(room.id))
         seq = queries.current_seq(db.session, room)
         if after_seq is not None:
             body = _changes(queries.changes_after(db.session, member, room, after_seq), member)
@@ -248,9 +284,9 @@ class ChatNamespace(Namespace):
     @member_event
     def on_leave(self, member: Member, data: dict[str, Any]) -> dict[str, Any]:
         room = _room(member, data)
-        if actions.room_channel(room.id) in rooms():
+        if actions.room_channel(room.id) in rooms(sid=_sid(), namespace=NAMESPACE):
             presence.do_leave_room(db.session, _sid())
-            leave_room(actions.room_channel(room.id))
+            _leave(actions.room_channel(room.id))
         return {"ok": True, "room_id": room.id}
 
     @member_event
@@ -295,7 +331,7 @@ class ChatNamespace(Namespace):
     def on_watch_thread(self, member: Member, data: dict[str, Any]) -> dict[str, Any]:
         thread_id = data.get("thread_id")
         thread = access_thread(db.session, member, thread_id if actions.valid_id(thread_id) else 0)  # type: ignore[arg-type]
-        join_room(thread_channel(thread.id))
+        _enter(thread_channel(thread.id))
         return {"ok": True, "thread_id": thread.id}
 
 
@@ -317,7 +353,7 @@ def _forget_socket(sid: str) -> None:
     """Drop the socket's row and tell the chat room it was in (also when its row is already gone)."""
     _local_sids.discard(sid)
     try:
-        joined = [int(name.split(":", 1)[1]) for name in rooms(sid=sid) if name.startswith("room:")]
+        joined = [int(name.split(":", 1)[1]) for name in rooms(sid=sid, namespace=NAMESPACE) if name.startswith("room:")]
     except (KeyError, ValueError):
         joined = []
     try:

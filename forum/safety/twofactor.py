@@ -20,11 +20,12 @@ from typing import Any, Literal
 
 import pyotp
 import segno
-from flask import current_app, flash, has_request_context, redirect, request, session, url_for
+from flask import current_app, flash, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
 from forum.accounts.models import Member
 from forum.db import as_utc, utcnow
+from forum.sessions import acting_session
 
 ISSUER = "Haven"
 SESSION_FLAG = "second_factor_at"
@@ -92,7 +93,8 @@ def mark_verified() -> None:
 
 
 def _login_at() -> datetime | None:
-    raw = session.get("login_at")
+    acting = acting_session()
+    raw = acting.get("login_at") if acting is not None else None
     if not isinstance(raw, str):
         return None
     try:
@@ -112,12 +114,13 @@ def missing_step(user: Any) -> Missing | None:
     """What ``user`` still lacks before moderation works in this session (None: nothing)."""
     if not isinstance(user, Member) or not user.is_active or not user.is_moderator:
         return "not_moderator"
-    if not has_request_context():
+    acting = acting_session()  # a page's session, or the one a socket event reads
+    if acting is None:
         return "code"  # no session to have entered a code in (a CLI task, a background job)
     if current_app.config.get("REQUIRE_MODERATOR_TOTP", True):
         if not has_second_factor(user):
             return "enrol"
-        if not session.get(SESSION_FLAG):
+        if not acting.get(SESSION_FLAG):
             return "code"
     if not recent_login():
         return "reauth"

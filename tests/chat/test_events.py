@@ -528,6 +528,39 @@ def test_an_ended_session_is_refused_on_the_next_event(app: Flask, partner: Acco
     assert stored(app) == []
 
 
+def test_a_remember_me_cookie_never_reopens_a_sockets_ended_session(database_url: str) -> None:
+    """A page restores a session from "remember me"; a socket event only reads the one that opened it."""
+    from forum.accounts.models import WebSession
+    from forum.extensions import socketio
+    from tests.chat.conftest import PARTNER_ROOM, room_id
+    from tests.conftest import make_app
+
+    app = make_app(database_url, REMEMBER_ME_ENABLED=True)
+    account = register(app, "Brave Ember 52", "partner")
+    client = app.test_client()
+    client.post("/login", data={"pseudonym": account.pseudonym, "password": account.password, "remember": "yes"})
+    sock = socketio.test_client(app, flask_test_client=client)
+    assert _send(sock, room_id(app, PARTNER_ROOM), "hello")["ok"] is True
+    with app.app_context():
+        db.session.query(WebSession).delete()
+        db.session.commit()
+    assert _send(sock, room_id(app, PARTNER_ROOM), "still here?")["code"] == "unauthorized"
+    assert not sock.is_connected()
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(WebSession)) == 0  # no session was started
+    assert client.get("/rooms").status_code == 200  # while a page still restores one from the cookie
+
+
+def test_outside_a_page_or_socket_event_no_session_acts(app: Flask) -> None:
+    from forum.sessions import acting_session
+
+    assert acting_session() is None
+    with app.app_context():
+        assert acting_session() is None  # the CLI, a background task
+    with app.test_request_context("/"):
+        assert acting_session() is not None
+
+
 def test_a_banned_member_is_refused_and_disconnected(app: Flask, partner: Account, partner_client: FlaskClient,
                                                      connect: Any, partner_room: int) -> None:
     sock = connect(partner_client)
