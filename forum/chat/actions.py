@@ -29,7 +29,7 @@ from forum.accounts.models import Member
 from forum.chat.models import ChatCursor, ChatMessage
 from forum.chat.queries import message_payload
 from forum.chat.ratelimit import check_rate
-from forum.db import unattached, utcnow
+from forum.db import DriverStatement, unattached, utcnow
 from forum.errors import ActionError, NotFound
 from forum.events import notify
 from forum.moderation.actions import record_screening
@@ -111,19 +111,18 @@ def check_client_id(raw: object) -> str | None:
 _CURSOR: Table = ChatCursor.__table__  # type: ignore[assignment]
 _MESSAGE: Table = ChatMessage.__table__  # type: ignore[assignment]
 # Built once: a statement object keeps its compiled form's cache key, so each use skips both.
-_BUMP = (update(_CURSOR).where(_CURSOR.c.room_id == bindparam("room")).values(seq=_CURSOR.c.seq + 1)
-         .returning(_CURSOR.c.seq))
+_BUMP = DriverStatement(update(_CURSOR).where(_CURSOR.c.room_id == bindparam("room"))
+                        .values(seq=_CURSOR.c.seq + 1).returning(_CURSOR.c.seq))
 # A line whose author already used its client id (a resend) is not inserted and returns no id.
 # Written as text (the same SQL on SQLite and PostgreSQL), with the columns' types on the
-# parameters: SQLAlchemy never caches the dialects' own INSERT ... ON CONFLICT constructs
-# (their classes set inherit_cache = False), so built that way this statement was compiled
-# afresh for every chat line, which cost more than the rest of the insert together.
-_INSERT = text(
+# parameters, which store the values as Core would. Both run on the driver's cursor
+# (forum.db.DriverStatement): SQLAlchemy's execution layer cost more than SQLite's work.
+_INSERT = DriverStatement(text(
     "INSERT INTO chat_message (room_id, author_id, body, body_html, status, client_id, seq, created_at) "
     "VALUES (:room_id, :author_id, :body, :body_html, :status, :client_id, :seq, :created_at) "
     "ON CONFLICT (author_id, client_id) DO NOTHING RETURNING id"
 ).bindparams(*(bindparam(c, type_=_MESSAGE.c[c].type)
-               for c in ("room_id", "author_id", "body", "body_html", "status", "client_id", "seq", "created_at")))
+               for c in ("room_id", "author_id", "body", "body_html", "status", "client_id", "seq", "created_at"))))
 _FIND_SENT = select(_MESSAGE.c.id).where(_MESSAGE.c.author_id == bindparam("author"),
                                          _MESSAGE.c.client_id == bindparam("client"))
 
@@ -144,30 +143,30 @@ def take_seq(session: Session, room_id: int) -> int:
 
     Taken by an UPDATE of the room's counter row, whose lock is held until the
     caller's transaction ends: numbers are gap-free and follow commit order, so a
-    number a client has seen means every smaller one is already readable. (Core
-    statements on the session's own connection: there is no ORM bookkeeping to do.)
+    number a client has seen means every smaller one is already readable. (Run on the
+    session's own connection, in its transaction: there is no ORM bookkeeping to do.)
     """
     connection = session.connection()
-    seq = connection.execute(_BUMP, {"room": room_id}).scalar()
-    if seq is None:  # the room's first change: make its counter (another writer may race us to it)
+    rows = _BUMP.rows(connection, {"room": room_id})
+    if not rows:  # the room's first change: make its counter (another writer may race us to it)
         insert_for = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
         connection.execute(insert_for(_CURSOR).values(room_id=room_id, seq=0).on_conflict_do_nothing())
-        seq = connection.execute(_BUMP, {"room": room_id}).scalar_one()
-    return int(seq)
+        rows = _BUMP.rows(connection, {"room": room_id})
+    return int(rows[0][0])
 
 
 def _insert_message(session: Session, author: Member, **values: object) -> ChatMessage:
-    """Insert one chat line with a single Core statement and return it.
+    """Insert one chat line with a single statement and return it.
 
     The hottest write in Haven: the ORM's unit of work costs more than the rest of a
     send together, and a chat line needs none of it (no cascades, no defaults to fetch
-    but the id). ActionError "duplicate" when the author already sent a line under this
+    but the id) nor, for its one statement, SQLAlchemy's execution layer. ActionError "duplicate" when the author already sent a line under this
     client id (a resend): the caller rolls back and answers with ``find_sent_message``.
     """
-    connection = session.connection()
-    new_id = connection.execute(_INSERT, values).scalar()
-    if new_id is None:
+    rows = _INSERT.rows(session.connection(), values)
+    if not rows:
         raise ActionError("That message was already sent.", code="duplicate", status=409)
+    new_id = int(rows[0][0])
     # What was stored, as an object outside the session: read by the answer and the
     # broadcast only (later changes load the row afresh through the session).
     return unattached(ChatMessage, id=new_id, author=author, **values)
