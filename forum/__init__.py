@@ -86,7 +86,7 @@ def register_extensions(app: Flask) -> None:
         async_handlers=False,
         async_mode=app.config.get("SOCKETIO_ASYNC_MODE") or "threading",
         cors_allowed_origins=origins,
-        manage_session=False,  # sockets read the same server-side session as HTTP, per event
+        manage_session=False,  # sockets read the same server-side session as HTTP (forum.chat.events)
         max_http_buffer_size=app.config["SOCKETIO_MAX_FRAME_BYTES"],
         logger=False,
         engineio_logger=False,

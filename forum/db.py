@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
@@ -160,24 +161,24 @@ _REQUIRED = object()  # a parameter the caller must give
 
 
 class DriverStatement:
-    """A Core statement run straight on the driver's cursor of a connection: for the few
-    statements every chat line runs.
+    """A Core statement that returns rows, run straight on the driver's cursor of a connection:
+    for the few statements every chat line and every page runs.
 
     SQLAlchemy's execution layer (a compiled-cache lookup, parameter processing, an
     execution context, result wrapping) costs ~25 us a statement, more than SQLite takes
-    to run one. Here the statement is compiled once per dialect and its parameters go
-    through the same type processors Core would apply, so the row stored is the same.
-    What it does not do: result processing (rows come back as the driver gives them,
-    so use it for integer or text results), cursor events and SQL echo. A driver error
-    is handled exactly as Core handles it (wrapped as SQLAlchemy's error; a lost
-    connection invalidates the pool).
+    to run one. Here the statement is compiled once per dialect, and its parameters and
+    result columns go through the same type processors Core would apply, so the rows
+    stored and read are the same. A driver error is handled by Core's own handler
+    (wrapped as SQLAlchemy's error; a lost connection invalidates the pool). While
+    anything listens to the engine's cursor events, or SQL echo is on, statements run
+    through Core instead, so statement counts and logs still see them.
     """
 
     def __init__(self, statement: Any) -> None:
         self.statement = statement
-        self._forms: dict[str, tuple[str, bool, tuple[tuple[str, Any, Any], ...]]] = {}
+        self._forms: dict[str, _Form] = {}
 
-    def _form(self, dialect: Any) -> tuple[str, bool, tuple[tuple[str, Any, Any], ...]]:
+    def _form(self, dialect: Any) -> _Form:
         form = self._forms.get(dialect.name)
         if form is None:
             compiled = self.statement.compile(dialect=dialect)
@@ -185,28 +186,49 @@ class DriverStatement:
             binds = tuple((name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect),
                            _REQUIRED if compiled.binds[name].required else compiled.binds[name].effective_value)
                           for name in names)
-            form = self._forms[dialect.name] = (compiled.string, compiled.positional, binds)
+            columns = getattr(self.statement, "exported_columns", None) or ()
+            results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
+            form = self._forms[dialect.name] = _Form(compiled.string, compiled.positional, binds,
+                                                     results if any(results) else None)
         return form
 
     def rows(self, connection: Connection, params: dict[str, Any]) -> Sequence[Any]:
         """Run the statement with ``params`` on ``connection`` (in its transaction) and return its rows."""
-        sql, positional, binds = self._form(connection.dialect)
-        values = [params[name] if default is _REQUIRED else params.get(name, default) for name, _process, default in binds]
+        dispatch = connection.dispatch
+        if dispatch.before_cursor_execute or dispatch.after_cursor_execute or connection.engine.echo:
+            return connection.execute(self.statement, params).all()
+        form = self._form(connection.dialect)
+        values = [params[name] if default is _REQUIRED else params.get(name, default)
+                  for name, _process, default in form.binds]
         values = [process(v) if process is not None and v is not None else v
-                  for (_name, process, _default), v in zip(binds, values, strict=True)]
-        driver_params: Any = tuple(values) if positional else dict(zip((b[0] for b in binds), values, strict=True))
+                  for (_name, process, _default), v in zip(form.binds, values, strict=True)]
+        driver_params: Any = (tuple(values) if form.positional
+                              else dict(zip((b[0] for b in form.binds), values, strict=True)))
         cursor = None
         try:
             cursor = connection.connection.cursor()
-            cursor.execute(sql, driver_params)
+            cursor.execute(form.sql, driver_params)
             rows = cursor.fetchall()
             cursor.close()
-            return rows
         except connection.dialect.loaded_dbapi.Error as exc:
             # Core's own handling (private, stable across 2.0): wrap, and on a lost connection
             # invalidate it and every pooled connection made before it.
-            connection._handle_dbapi_exception(exc, sql, driver_params, cursor, None)
+            connection._handle_dbapi_exception(exc, form.sql, driver_params, cursor, None)
             raise  # not reached: the call above raises
+        if form.results is None:
+            return rows
+        return [tuple(v if p is None or v is None else p(v) for p, v in zip(form.results, row, strict=True))
+                for row in rows]
+
+
+@dataclass(frozen=True)
+class _Form:
+    """A DriverStatement as one dialect runs it."""
+
+    sql: str
+    positional: bool
+    binds: tuple[tuple[str, Any, Any], ...]  # name, bind processor, default (_REQUIRED: must be given)
+    results: tuple[Any, ...] | None  # a result processor per column (None: rows as the driver gives them)
 
 
 class ReadOnlyRequest(RuntimeError):

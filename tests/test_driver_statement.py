@@ -7,10 +7,12 @@ from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
-from sqlalchemy import Integer, bindparam, select, text, update
+from flask.testing import FlaskClient
+from sqlalchemy import Integer, bindparam, event, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from forum import create_app
+from forum.accounts.models import Member, WebSession
 from forum.chat.models import ChatCursor, ChatMessage
 from forum.db import DriverStatement, db
 from forum.rooms.models import Room
@@ -64,6 +66,37 @@ def test_a_statement_with_a_literal_runs_in_the_callers_transaction(app: Flask) 
         assert db.session.scalar(select(ChatCursor.seq).where(ChatCursor.room_id == room_id)) == 7
         with pytest.raises(KeyError):
             bump.rows(db.session.connection(), {})  # a missing parameter is an error, never NULL
+
+
+def test_rows_read_through_the_driver_are_the_rows_core_reads(app: Flask, partner: Account,
+                                                              partner_client: FlaskClient) -> None:
+    """Dates, JSON and every member column come back as Core gives them (what a session read needs)."""
+    statement = (select(WebSession.created_at, WebSession.data, *Member.__table__.c)
+                 .join(Member.__table__, Member.id == WebSession.member_id).where(Member.id == bindparam("member")))
+    with app.app_context():
+        core = [tuple(row) for row in db.session.connection().execute(statement, {"member": partner.id})]
+        driver = DriverStatement(statement).rows(db.session.connection(), {"member": partner.id})
+    assert core and driver == core
+    assert isinstance(driver[0][0], datetime) and isinstance(driver[0][1], dict)
+
+
+def test_while_statements_are_counted_they_run_through_core(app: Flask, partner: Account) -> None:
+    """A listener on the engine's cursor events (statement counts in tests, SQL logs) sees them all."""
+    seen: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(statement)
+
+    one = DriverStatement(text("SELECT :n").bindparams(bindparam("n", type_=Integer)))
+    with app.app_context():
+        engine = db.require_engine()
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            assert one.rows(db.session.connection(), {"n": 4}) == [(4,)]
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        assert one.rows(db.session.connection(), {"n": 5}) == [(5,)]
+    assert len(seen) == 1
 
 
 def test_a_driver_error_is_sqlalchemys_error(app: Flask, partner: Account) -> None:
