@@ -24,12 +24,14 @@ class ChatMessage(Base):
     __table_args__ = (
         Index("ix_chat_message_room_id_id", "room_id", "id"),
         Index("ix_chat_message_room_id_seq", "room_id", "seq"),
+        # Also the index for lookups by author (a member's lines, their deletion): no second
+        # index on author_id alone for every chat line to write.
         UniqueConstraint("author_id", "client_id", name="uq_chat_message_author_client_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     room_id: Mapped[int] = mapped_column(ForeignKey("room.id", ondelete="CASCADE"))
-    author_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
     body: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)  # escaped, links made clickable
     status: Mapped[str] = mapped_column(String(16), default=Visibility.PUBLISHED)
