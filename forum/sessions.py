@@ -172,16 +172,19 @@ class ServerSessionInterface(SessionInterface):
         never starts one (from a "remember me" cookie, say; the page that opened the socket
         did that). Raises StoreUnavailable when the database could not be read.
         """
+        g.socket_session = ServerSession()
         sid = environ.get("haven.session_cookie")
         if sid is None:  # parsed once per socket: its cookies never change
             sid = environ["haven.session_cookie"] = parse_cookie(environ).get(self.get_cookie_name(app), "")
         if not sid:
             return None
         try:
-            g.socket_session = self._load(app, sid, socket=True)
+            loaded = self._load(app, sid, socket=True)
         except SQLAlchemyError as exc:
             app.logger.warning("session store unreachable")
             raise StoreUnavailable() from exc
+        if loaded is not None:  # an ended one acts as an empty session, never as none (the CLI's case)
+            g.socket_session = loaded
         member = g.get("_login_user")
         return member if isinstance(member, Member) else None
 

@@ -552,13 +552,21 @@ def test_a_remember_me_cookie_never_reopens_a_sockets_ended_session(database_url
 
 
 def test_outside_a_page_or_socket_event_no_session_acts(app: Flask) -> None:
-    from forum.sessions import acting_session
+    from forum.sessions import ServerSessionInterface, acting_session
 
     assert acting_session() is None
     with app.app_context():
         assert acting_session() is None  # the CLI, a background task
     with app.test_request_context("/"):
         assert acting_session() is not None
+    # A socket event whose session has ended acts as nobody verified, not as the CLI.
+    interface = app.session_interface
+    assert isinstance(interface, ServerSessionInterface)
+    cookie = f"{app.config['SESSION_COOKIE_NAME']}=an-ended-session-id"
+    with app.app_context():
+        assert interface.socket_member(app, {"HTTP_COOKIE": cookie}) is None
+        acting = acting_session()
+        assert acting is not None and dict(acting) == {}
 
 
 def test_a_banned_member_is_refused_and_disconnected(app: Flask, partner: Account, partner_client: FlaskClient,
