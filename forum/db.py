@@ -198,10 +198,10 @@ class DriverStatement:
         if dispatch.before_cursor_execute or dispatch.after_cursor_execute or connection.engine.echo:
             return connection.execute(self.statement, params).all()
         form = self._form(connection.dialect)
-        values = [params[name] if default is _REQUIRED else params.get(name, default)
-                  for name, _process, default in form.binds]
-        values = [process(v) if process is not None and v is not None else v
-                  for (_name, process, _default), v in zip(form.binds, values, strict=True)]
+        values = []
+        for name, process, default in form.binds:
+            value = params[name] if default is _REQUIRED else params.get(name, default)
+            values.append(value if process is None or value is None else process(value))
         driver_params: Any = (tuple(values) if form.positional
                               else dict(zip((b[0] for b in form.binds), values, strict=True)))
         cursor = None

@@ -160,8 +160,9 @@ def _insert_message(session: Session, author: Member, **values: object) -> ChatM
 
     The hottest write in Haven: the ORM's unit of work costs more than the rest of a
     send together, and a chat line needs none of it (no cascades, no defaults to fetch
-    but the id) nor, for its one statement, SQLAlchemy's execution layer. ActionError "duplicate" when the author already sent a line under this
-    client id (a resend): the caller rolls back and answers with ``find_sent_message``.
+    but the id), nor SQLAlchemy's execution layer for its one statement. ActionError
+    "duplicate" when the author already sent a line under this client id (a resend):
+    the caller rolls back and answers with ``find_sent_message``.
     """
     rows = _INSERT.rows(session.connection(), values)
     if not rows:

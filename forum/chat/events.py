@@ -6,9 +6,10 @@ made since the socket connected holds from the next event on; a socket whose mem
 is gone is disconnected and told so. Events run in an app context of their own, not
 in the request context Flask-SocketIO builds for each (a request object, URL
 matching, Flask-Login's proxies and the teardown of a request cost about a sixth of a
-chat line's time in the server); only ``connect`` and ``disconnect`` take that path. Clients name rooms by id only; the server
-checks ``can_see_room`` and builds the socket room name (``room:<id>``) itself, and
-answers a forbidden room exactly like a missing one.
+chat line's time in the server); only ``connect`` and ``disconnect`` take that path.
+Clients name rooms by id only; the server checks ``can_see_room`` and builds the
+socket room name (``room:<id>``) itself, and answers a forbidden room exactly like a
+missing one.
 
 Events (client -> server, each acknowledged with ``{"ok": true, ...}`` or
 ``{"ok": false, "error": <text for the member>, "code": <code>}``):
@@ -91,7 +92,8 @@ def _store_unavailable() -> bool:
 
 
 def _sid() -> str:
-    """This socket's id: set by ``ChatNamespace.member_event`` for events, the request's on connect and disconnect."""
+    """This socket's id: ``g.socket_sid`` in a member's event (``ChatNamespace.run_member_event``),
+    the request's on connect and disconnect."""
     sid = g.get("socket_sid")
     return sid if sid is not None else str(request.sid)  # type: ignore[attr-defined]
 
@@ -353,7 +355,8 @@ def _forget_socket(sid: str) -> None:
     """Drop the socket's row and tell the chat room it was in (also when its row is already gone)."""
     _local_sids.discard(sid)
     try:
-        joined = [int(name.split(":", 1)[1]) for name in rooms(sid=sid, namespace=NAMESPACE) if name.startswith("room:")]
+        joined = [int(name.split(":", 1)[1]) for name in rooms(sid=sid, namespace=NAMESPACE)
+                  if name.startswith("room:")]
     except (KeyError, ValueError):
         joined = []
     try:
