@@ -204,8 +204,9 @@ _CRISIS: Final = ("It sounds like you're going through something really painful.
 
 # Word boundaries agree with how ``skeleton_tokens`` splits words: "@", "$", "|" and "+"
 # may be letters, so they join words; "!" joins only when a letter or digit follows
-# ("sh!t", but "pervert!"); an apostrophe is looked through ("'pervert'", "pervert's").
-_WORDISH: Final = r"(?:[^\W_]|[@$|+])"
+# ("sh!t", but "pervert!"), also after an apostrophe ("ass'!a" is one word, as "ass'ia"
+# is); an apostrophe is looked through ("'pervert'", "pervert's").
+_WORDISH: Final = r"(?:[^\W_]|[@$|+]|!(?=[^\W_]))"
 _SEPARATOR: Final = r"(?:[^\w@$|+!']|_|!(?![^\W_]))"
 _WORD_SEP: Final = rf"(?:{_SEPARATOR}|(?<!{_WORDISH})'|'(?!{_WORDISH}))+"
 _LETTER_SEP: Final = _SEPARATOR + "{1,3}"
